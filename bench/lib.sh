@@ -1,0 +1,53 @@
+# bench/lib.sh - shared by bench/run and bench/overhead (sourced, POSIX sh).
+#
+# Paths: the build tree is --builddir (default: the current directory); the
+# library is --lib, else $MADVISOR_LIB, else <builddir>/.libs/libmadvisor.so;
+# workload programs live in <builddir>/bench/workloads.
+
+bench_die() {
+	echo "$bench_name: $*" >&2
+	exit 2
+}
+
+# bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib.
+bench_paths() {
+	[ -d "$1" ] || bench_die "build directory '$1' does not exist"
+	top_builddir=$(cd "$1" && pwd)
+	workloads=$top_builddir/bench/workloads
+	lib=${2:-${MADVISOR_LIB:-$top_builddir/.libs/libmadvisor.so}}
+	case $lib in /*) ;; *) lib=$(pwd)/$lib ;; esac
+	[ -f "$lib" ] || bench_die "library '$lib' not found (build it, or give --lib PATH / MADVISOR_LIB, or --builddir DIR)"
+}
+
+# bench_workload NAME: path of a built workload program, or die.
+bench_workload() {
+	[ -x "$workloads/$1" ] || bench_die "'$workloads/$1' is not built (run make in $top_builddir)"
+	echo "$workloads/$1"
+}
+
+# bench_now_ns: monotonic-enough wall clock in nanoseconds.
+bench_now_ns() {
+	date +%s%N
+}
+
+# bench_field NAME FILE: value of the first NAME=VALUE word in FILE.
+bench_field() {
+	awk -v k="$1" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$2"
+}
+
+# bench_stats: reads numbers on stdin, prints "median min max count"
+# ("- - - 0" when there are none). Non-numeric lines are ignored.
+bench_stats() {
+	awk '
+	$1 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ { v[n++] = $1 + 0 }
+	END {
+		if (n == 0) { print "- - - 0"; exit }
+		for (i = 1; i < n; i++) {          # insertion sort: n is small
+			x = v[i]
+			for (j = i - 1; j >= 0 && v[j] > x; j--) v[j + 1] = v[j]
+			v[j + 1] = x
+		}
+		m = (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+		printf "%.6g %.6g %.6g %d\n", m, v[0], v[n - 1], n
+	}'
+}

@@ -1,0 +1,153 @@
+/* hooks.c - the interposed functions.
+ *
+ * Each wrapper captures its arguments in a request, hands it to mv_handle()
+ * and returns the result the way libc would (-1/MAP_FAILED and errno on
+ * failure, errno untouched on success). Nothing here allocates or locks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/mman.h>
+#include "request.h"
+#include "rawsys.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static inline long as_int(long r)
+{
+	if (mv_raw_failed(r)) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static inline void *as_ptr(long r)
+{
+	if (mv_raw_failed(r)) {
+		errno = (int)-r;
+		return MAP_FAILED;
+	}
+	return (void *)r;
+}
+
+static inline long do_madvise(void *addr, size_t len, int advice)
+{
+	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
+	return mv_handle(&q);
+}
+
+static inline long do_munmap(void *addr, size_t len)
+{
+	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len };
+	return mv_handle(&q);
+}
+
+static inline long do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot,
+				.flags = flags, .fd = fd, .off = off };
+	return mv_handle(&q);
+}
+
+static inline long do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	struct mv_request q = { .kind = MV_MREMAP, .addr = old, .len = old_len, .new_len = new_len,
+				.flags = flags, .new_addr = new_addr };
+	return mv_handle(&q);
+}
+
+static inline long do_mprotect(void *addr, size_t len, int prot)
+{
+	struct mv_request q = { .kind = MV_MPROTECT, .addr = addr, .len = len, .prot = prot };
+	return mv_handle(&q);
+}
+
+static inline long do_process_madvise(int pidfd, const struct iovec *iov, size_t vlen, int advice,
+				      unsigned int flags)
+{
+	struct mv_request q = { .kind = MV_PROCESS_MADVISE, .fd = pidfd, .iov = iov, .vlen = vlen,
+				.advice = advice, .flags = (int)flags };
+	return mv_handle(&q);
+}
+
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	return (int)as_int(do_madvise(addr, len, advice));
+}
+
+EXPORT int posix_madvise(void *addr, size_t len, int advice)
+{
+	/* POSIX: the error is the return value and errno is left alone. */
+	struct mv_request q = { .kind = MV_POSIX_MADVISE, .addr = addr, .len = len, .advice = advice };
+	long r = mv_handle(&q);
+	return mv_raw_failed(r) ? (int)-r : 0;
+}
+
+EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t vlen, int advice,
+			       unsigned int flags)
+{
+	return as_int(do_process_madvise(pidfd, iov, vlen, advice, flags));
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	return (int)as_int(do_munmap(addr, len));
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return as_ptr(do_mmap(addr, len, prot, flags, fd, off));
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return as_ptr(do_mmap(addr, len, prot, flags, fd, off));
+}
+
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+		va_list ap;
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	return as_ptr(do_mremap(old, old_len, new_len, flags, new_addr));
+}
+
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	return (int)as_int(do_mprotect(addr, len, prot));
+}
+
+/* syscall(): the memory calls take the same path as the functions above (the
+ * way jemalloc >= 5.3.1 issues process_madvise); every other number is
+ * forwarded with all six argument words, as libc's syscall() does. */
+EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	switch (n) {
+	case SYS_madvise:
+		return as_int(do_madvise((void *)a, (size_t)b, (int)c));
+	case SYS_munmap:
+		return as_int(do_munmap((void *)a, (size_t)b));
+	case SYS_mmap:
+		return as_int(do_mmap((void *)a, (size_t)b, (int)c, (int)d, (int)e, (off_t)f));
+	case SYS_mremap:
+		return as_int(do_mremap((void *)a, (size_t)b, (size_t)c, (int)d, (void *)e));
+	case SYS_mprotect:
+		return as_int(do_mprotect((void *)a, (size_t)b, (int)c));
+	case SYS_process_madvise:
+		return as_int(do_process_madvise((int)a, (const struct iovec *)b, (size_t)c, (int)d,
+						 (unsigned int)e));
+	default:
+		return as_int(mv_raw6(n, a, b, c, d, e, f));
+	}
+}

@@ -1,0 +1,84 @@
+/* init.c - start-up, fork and exit for the preload library.
+ *
+ * Calls made before the constructor runs (other libraries' constructors, the
+ * allocator's own start-up) already work: they go to the kernel as raw system
+ * calls and are counted. The constructor then reads the configuration,
+ * resolves the next definitions of the wrapped functions, detects the
+ * allocator and registers the fork handler. The destructor writes the report. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <gnu/libc-version.h>
+#include "clock.h"
+#include "config.h"
+#include "kernel.h"
+#include "report.h"
+#include "runtime.h"
+#include "stats.h"
+
+static const char *env_get(const char *name)
+{
+	return secure_getenv(name);
+}
+
+/* The next definition of `name` when it lives outside libc (gperftools'
+ * libtcmalloc exports its own mmap/munmap/mremap); NULL means "use raw system
+ * calls", which is exactly what libc's own definitions do. */
+static void *next_if_foreign(const char *name)
+{
+	Dl_info self, libc, nx;
+	void *p = dlsym(RTLD_NEXT, name);
+	if (!p || !dladdr(p, &nx))
+		return NULL;
+	if (dladdr((void *)gnu_get_libc_version, &libc) && nx.dli_fbase == libc.dli_fbase)
+		return NULL;
+	if (dladdr((void *)next_if_foreign, &self) && nx.dli_fbase == self.dli_fbase)
+		return NULL;
+	return p;
+}
+
+static void resolve_next(void)
+{
+	struct mv_next n = {
+		.mmap = (void *(*)(void *, size_t, int, int, int, off_t))next_if_foreign("mmap"),
+		.munmap = (int (*)(void *, size_t))next_if_foreign("munmap"),
+		.mremap = (void *(*)(void *, size_t, size_t, int, ...))next_if_foreign("mremap"),
+		.madvise = (int (*)(void *, size_t, int))next_if_foreign("madvise"),
+		.mprotect = (int (*)(void *, size_t, int))next_if_foreign("mprotect"),
+	};
+	mv_kernel_set_next(&n);
+}
+
+static void atfork_child(void)
+{
+	/* The child counts its own calls from here on. */
+	mv_stats_atfork_child();
+	mv_clock_start();
+	mv_rt.start_ns = mv_clock_mono_ns();
+}
+
+__attribute__((constructor)) static void mv_init(void)
+{
+	mv_clock_start();
+	mv_rt.start_ns = mv_clock_mono_ns();
+	if (mv_config_load(&mv_rt.opt, env_get, 2) != 0)
+		mv_rt.opt.enabled = 0; /* fail open: plain passthrough */
+	if (!mv_rt.opt.enabled) {
+		__atomic_store_n(&mv_rt.counting, 0, __ATOMIC_RELAXED);
+		mv_rt.configured = 1;
+		return;
+	}
+	mv_stats_init_threads();
+	resolve_next();
+	mv_allocator_detect(&mv_rt.allocator);
+	pthread_atfork(NULL, NULL, atfork_child);
+	if (mv_rt.opt.print_config)
+		mv_config_print(&mv_rt.opt, 2);
+	mv_rt.configured = 1;
+}
+
+__attribute__((destructor)) static void mv_fini(void)
+{
+	if (mv_rt.configured && mv_rt.opt.enabled)
+		mv_report_at_exit(&mv_rt.opt, &mv_rt.allocator, mv_rt.start_ns);
+}

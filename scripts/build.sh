@@ -1,0 +1,17 @@
+#!/bin/sh
+# Configure and build madvisor in a build directory (default: ./build).
+# Usage: scripts/build.sh [BUILDDIR] [configure options...]
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$top/build"}
+[ $# -gt 0 ] && shift
+sh "$top/scripts/setup.sh"
+if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; then
+	(cd "$top" && autoreconf -fi >/dev/null 2>&1) || { (cd "$top" && autoreconf -fi); exit 1; }
+fi
+mkdir -p "$build"
+cd "$build"
+if [ ! -f config.status ] || [ "$top/configure" -nt config.status ]; then
+	"$top/configure" -q "$@"
+fi
+make -s -j"$(nproc)"

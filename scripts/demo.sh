@@ -1,0 +1,28 @@
+#!/bin/sh
+# The main job: build madvisor, then run a real multi-threaded allocator
+# workload through the launcher under jemalloc, tcmalloc, mimalloc and glibc
+# malloc, printing what madvisor saw each allocator do.
+# Usage: scripts/demo.sh [PROFILE]   (default profile: default)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILDDIR:-"$top/build"}
+profile=${1:-default}
+sh "$top/scripts/build.sh" "$build" >&2
+. "$build/tests/env.sh"
+
+# run NAME ALLOCATOR_SO [VAR=value...]: the allocator goes into LD_PRELOAD and
+# the launcher puts the library in front of it.
+run() {
+	name=$1 so=$2
+	shift 2
+	echo
+	echo "=== churn workload (4 threads, 2 s) under $name, profile '$profile' ==="
+	env "$@" ${so:+LD_PRELOAD="$so"} "$build/madvisor" --profile "$profile" --stats -- \
+		"$build/bench/workloads/churn" -t 4 -s 2
+}
+
+# A shorter decay than jemalloc's 10 s default so a 2 s run shows its purges.
+run jemalloc "$JEMALLOC_SO" MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:100,muzzy_decay_ms:0}"
+run tcmalloc "$TCMALLOC_SO"
+run mimalloc "$MIMALLOC_SO"
+run "glibc malloc" ""

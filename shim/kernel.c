@@ -1,0 +1,84 @@
+/* kernel.c - issue a request as a system call or through the next definition. */
+#include <errno.h>
+#include <sys/mman.h>
+#include "kernel.h"
+#include "rawsys.h"
+
+static struct mv_next next;
+__thread int mv_kernel_in_next __attribute__((tls_model("initial-exec")));
+
+void mv_kernel_set_next(const struct mv_next *n)
+{
+	struct mv_next none = { 0 };
+	next = n ? *n : none;
+}
+
+long mv_kernel_raw(const struct mv_request *q)
+{
+	switch (q->kind) {
+	case MV_POSIX_MADVISE:
+		/* glibc never passes POSIX_MADV_DONTNEED on: Linux's DONTNEED
+		 * discards data, which POSIX does not allow. */
+		if (q->advice == POSIX_MADV_DONTNEED)
+			return 0;
+		/* fall through */
+	case MV_MADVISE:
+		return mv_raw3(SYS_madvise, q->addr, q->len, q->advice);
+	case MV_PROCESS_MADVISE:
+		return mv_raw6(SYS_process_madvise, q->fd, (long)q->iov, (long)q->vlen, q->advice, q->flags, 0);
+	case MV_MUNMAP:
+		return mv_raw2(SYS_munmap, q->addr, q->len);
+	case MV_MMAP:
+		return mv_raw6(SYS_mmap, (long)q->addr, (long)q->len, q->prot, q->flags, q->fd, (long)q->off);
+	case MV_MREMAP:
+		return mv_raw6(SYS_mremap, (long)q->addr, (long)q->len, (long)q->new_len, q->flags,
+			       (long)q->new_addr, 0);
+	case MV_MPROTECT:
+		return mv_raw3(SYS_mprotect, q->addr, q->len, q->prot);
+	case MV_KIND_COUNT:
+		break;
+	}
+	return -ENOSYS;
+}
+
+/* Call a libc-style function (-1 or MAP_FAILED plus errno) and return the
+ * kernel convention, leaving the caller's errno as it was. */
+#define CALL_NEXT(type, expr, fail)                              \
+	do {                                                     \
+		int saved_ = errno;                              \
+		mv_kernel_in_next = 1;                           \
+		type v_ = (expr);                                \
+		mv_kernel_in_next = 0;                           \
+		long r_ = v_ == (fail) ? -(long)errno : (long)v_; \
+		errno = saved_;                                  \
+		return r_;                                       \
+	} while (0)
+
+long mv_kernel_call(const struct mv_request *q)
+{
+	switch (q->kind) {
+	case MV_MMAP:
+		if (next.mmap)
+			CALL_NEXT(void *, next.mmap(q->addr, q->len, q->prot, q->flags, q->fd, q->off), MAP_FAILED);
+		break;
+	case MV_MUNMAP:
+		if (next.munmap)
+			CALL_NEXT(int, next.munmap(q->addr, q->len), -1);
+		break;
+	case MV_MREMAP:
+		if (next.mremap)
+			CALL_NEXT(void *, next.mremap(q->addr, q->len, q->new_len, q->flags, q->new_addr), MAP_FAILED);
+		break;
+	case MV_MADVISE:
+		if (next.madvise)
+			CALL_NEXT(int, next.madvise(q->addr, q->len, q->advice), -1);
+		break;
+	case MV_MPROTECT:
+		if (next.mprotect)
+			CALL_NEXT(int, next.mprotect(q->addr, q->len, q->prot), -1);
+		break;
+	default:
+		break;
+	}
+	return mv_kernel_raw(q);
+}

@@ -1,0 +1,141 @@
+/* report.c - gather a report and write it where the options say. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "report.h"
+#include "clock.h"
+#include "outbuf.h"
+#include "rawsys.h"
+
+void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
+		      const struct mv_allocator_info *alloc, uint64_t start_ns)
+{
+	mv_stats_merge(&r->stats);
+	mv_procstat_read(&r->mem);
+	r->allocator = alloc;
+	r->opt = opt;
+	r->pid = mv_raw0(SYS_getpid);
+	long n = mv_raw3(SYS_readlink, "/proc/self/exe", r->exe, sizeof(r->exe) - 1);
+	r->exe[n > 0 ? n : 0] = 0;
+	uint64_t now = mv_clock_mono_ns();
+	r->elapsed_ns = now > start_ns ? now - start_ns : 0;
+	r->ticks_per_sec = mv_clock_ticks_per_sec();
+}
+
+int mv_report_expand_path(const char *t, long pid, char *out, size_t cap)
+{
+	struct mv_outbuf o;
+	mv_out_init(&o, out, cap, -1);
+	for (; *t; t++) {
+		if (t[0] == '%' && t[1] == 'p') {
+			mv_out_i64(&o, pid);
+			t++;
+		} else if (t[0] == '%' && t[1] == '%') {
+			mv_out_char(&o, '%');
+			t++;
+		} else {
+			mv_out_char(&o, *t);
+		}
+	}
+	mv_out_cstr(&o);
+	return o.truncated ? -1 : 0;
+}
+
+int mv_report_open(const char *path)
+{
+	long fd = mv_raw4(SYS_openat, AT_FDCWD, path,
+			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	if (mv_raw_failed(fd))
+		return (int)fd;
+	struct stat st;
+	long r = mv_raw2(SYS_fstat, fd, &st);
+	if (r < 0 || !S_ISREG(st.st_mode)) {
+		mv_raw1(SYS_close, fd);
+		return r < 0 ? (int)r : -EINVAL;
+	}
+	return (int)fd;
+}
+
+static const char *errno_text(int e)
+{
+	switch (e) {
+	case ELOOP:
+		return "is a symbolic link (not followed)";
+	case EACCES:
+		return "permission denied";
+	case ENOENT:
+		return "no such directory";
+	case EINVAL:
+		return "not a regular file";
+	case ENAMETOOLONG:
+		return "path too long";
+	case EISDIR:
+		return "is a directory";
+	case EROFS:
+		return "read-only file system";
+	case ENOSPC:
+		return "no space left on device";
+	}
+	return "cannot be created";
+}
+
+static void complain(const char *key, const char *path, const char *why)
+{
+	char buf[MV_PATH_MAX + 160];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), -1);
+	mv_out_str(&o, "madvisor: ");
+	mv_out_str(&o, key);
+	mv_out_str(&o, " '");
+	mv_out_str(&o, path);
+	mv_out_str(&o, "': ");
+	mv_out_str(&o, why);
+	mv_out_str(&o, "; report not written\n");
+	mv_out_stderr(mv_out_cstr(&o));
+}
+
+/* Open a report file named by option `key`, or complain once and return -1. */
+static int open_for(const char *key, const char *tmpl, long pid)
+{
+	char path[MV_PATH_MAX + 32];
+	if (mv_report_expand_path(tmpl, pid, path, sizeof(path)) < 0) {
+		complain(key, tmpl, "path too long");
+		return -1;
+	}
+	int fd = mv_report_open(path);
+	if (fd < 0) {
+		complain(key, path, errno_text(-fd));
+		return -1;
+	}
+	return fd;
+}
+
+static struct mv_report exit_report; /* too large for a thread's stack */
+
+void mv_report_at_exit(const struct mv_options *opt, const struct mv_allocator_info *alloc,
+		       uint64_t start_ns)
+{
+	if (!opt->stats && !opt->stats_file[0] && !opt->stats_text_file[0])
+		return;
+	int saved = errno;
+	struct mv_report *r = &exit_report;
+	mv_report_gather(r, opt, alloc, start_ns);
+	if (opt->stats_text_file[0]) {
+		int fd = open_for("stats_text_file", opt->stats_text_file, r->pid);
+		if (fd >= 0) {
+			mv_report_text(r, fd);
+			mv_raw1(SYS_close, fd);
+		}
+	} else if (opt->stats) {
+		mv_report_text(r, 2);
+	}
+	if (opt->stats_file[0]) {
+		int fd = open_for("stats_file", opt->stats_file, r->pid);
+		if (fd >= 0) {
+			mv_report_json(r, fd);
+			mv_raw1(SYS_close, fd);
+		}
+	}
+	errno = saved;
+}

@@ -1,0 +1,40 @@
+/* report.h - what madvisor saw, as a table for people and JSON for tools. */
+#ifndef MADVISOR_REPORT_H
+#define MADVISOR_REPORT_H
+
+#include <stdint.h>
+#include "stats.h"
+#include "procstat.h"
+#include "allocator.h"
+#include "options.h"
+
+/* Everything one report shows, gathered once. */
+struct mv_report {
+	struct mv_stats stats;
+	struct mv_procstat mem;
+	const struct mv_allocator_info *allocator;
+	const struct mv_options *opt;
+	long pid;
+	char exe[MV_PATH_MAX];
+	uint64_t elapsed_ns;
+	double ticks_per_sec;
+};
+
+/* Fill *r from the live process (stats merged from every thread). */
+void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
+		      const struct mv_allocator_info *alloc, uint64_t start_ns);
+void mv_report_text(const struct mv_report *r, int fd);
+void mv_report_json(const struct mv_report *r, int fd);
+
+/* Expand %p (pid) and %% in a path template. Returns 0, or -1 if too long. */
+int mv_report_expand_path(const char *tmpl, long pid, char *out, size_t cap);
+/* Create a report file: 0600, O_NOFOLLOW|O_CLOEXEC, regular files only.
+ * Returns an fd, or -errno. */
+int mv_report_open(const char *path);
+
+/* At exit: write what the options ask for (stats, stats_text_file, stats_file).
+ * Failures print one line each and never stop the program. */
+void mv_report_at_exit(const struct mv_options *opt, const struct mv_allocator_info *alloc,
+		       uint64_t start_ns);
+
+#endif

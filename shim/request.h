@@ -1,0 +1,44 @@
+/* request.h - the one currency between the interposer and the policy code.
+ *
+ * preload/ turns each intercepted call into a struct mv_request and hands it
+ * to mv_handle(); shim/ decides what to do and returns the kernel-style result
+ * (a negative errno on failure). Tests build requests directly. */
+#ifndef MADVISOR_REQUEST_H
+#define MADVISOR_REQUEST_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+enum mv_kind {
+	MV_MADVISE,         /* madvise(addr, len, advice) */
+	MV_PROCESS_MADVISE, /* process_madvise(pidfd, iov, vlen, advice, flags) */
+	MV_POSIX_MADVISE,   /* posix_madvise(addr, len, advice) */
+	MV_MUNMAP,          /* munmap(addr, len) */
+	MV_MMAP,            /* mmap(addr, len, prot, flags, fd, off) */
+	MV_MREMAP,          /* mremap(addr, len, new_len, flags, new_addr) */
+	MV_MPROTECT,        /* mprotect(addr, len, prot) */
+	MV_KIND_COUNT
+};
+
+struct mv_request {
+	enum mv_kind kind;
+	int advice;             /* madvise family */
+	int prot;               /* mmap, mprotect */
+	int flags;              /* mmap, mremap, process_madvise */
+	int fd;                 /* mmap; pidfd for process_madvise */
+	void *addr;
+	size_t len;             /* total bytes (sum of the iovec for process_madvise) */
+	off_t off;              /* mmap */
+	size_t new_len;         /* mremap */
+	void *new_addr;         /* mremap with MREMAP_FIXED / MREMAP_DONTUNMAP */
+	const struct iovec *iov; /* process_madvise */
+	size_t vlen;            /* process_madvise */
+};
+
+/* Run one request through the policy and the kernel. Returns what the kernel
+ * would: the result (address, byte count or 0) or a negative errno. Never
+ * allocates, never takes a global lock, safe from signal handlers. */
+long mv_handle(const struct mv_request *req);
+
+#endif

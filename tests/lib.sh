@@ -1,0 +1,142 @@
+# lib.sh - shared by the shell tests: TAP output, running a program with
+# madvisor preloaded in front of an allocator, and reading the stats JSON.
+# POSIX sh. Needs top_srcdir and top_builddir (make check exports both).
+
+: "${top_builddir:?top_builddir is not set (run through make check)}"
+: "${top_srcdir:?top_srcdir is not set (run through make check)}"
+. "$top_builddir/tests/env.sh"
+
+MV_LIB="$top_builddir/.libs/libmadvisor.so"
+MV_LAUNCHER="$top_builddir/madvisor"
+ITEST="$top_builddir/tests/integration"   # the integration test programs
+
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/madvisor-test.XXXXXX") || exit 1
+trap 'rm -rf "$TMPD"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# ---- TAP ------------------------------------------------------------------
+tap_n=0
+tap_failed=0
+plan() { echo "1..$1"; }
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+bail() { echo "Bail out! $*"; exit 1; }
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() { _d=$1; shift; if "$@"; then ok "$_d"; else not_ok "$_d"; fi; }
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "x$2" = "x$3" ]; then ok "$1"; else not_ok "$1"; diag "expected: $2" "     got: $3"; fi
+}
+# Trailing plan: call last.
+done_testing() { echo "1..$tap_n"; exit 0; }
+# The library must be built; everything here needs it.
+require_lib() { [ -f "$MV_LIB" ] || bail "$MV_LIB not built"; }
+
+# ---- allocators -----------------------------------------------------------
+# Names: glibc (no allocator preloaded), jemalloc, tcmalloc, tcmalloc_minimal, mimalloc.
+ALLOCATORS="glibc jemalloc tcmalloc tcmalloc_minimal mimalloc"
+alloc_so() {
+	case $1 in
+	glibc) echo "" ;;
+	jemalloc) echo "$JEMALLOC_SO" ;;
+	tcmalloc) echo "$TCMALLOC_SO" ;;
+	tcmalloc_minimal) echo "$TCMALLOC_MINIMAL_SO" ;;
+	mimalloc) echo "$MIMALLOC_SO" ;;
+	*) bail "unknown allocator $1" ;;
+	esac
+}
+have_alloc() { [ "$1" = glibc ] || [ -n "$(alloc_so "$1")" ]; }
+# The LD_PRELOAD value: madvisor first, the allocator behind it.
+preload_for() {
+	_so=$(alloc_so "$1")
+	if [ -n "$_so" ]; then echo "$MV_LIB:$_so"; else echo "$MV_LIB"; fi
+}
+
+# mv_run ALLOC [VAR=value...] PROGRAM [ARGS...]
+# Runs PROGRAM with madvisor preloaded in front of ALLOC (only the program:
+# env(1) sets LD_PRELOAD for the exec). Extra VAR=value go to the program.
+mv_run() { _a=$1; shift; env LD_PRELOAD="$(preload_for "$_a")" "$@"; }
+# plain_run ALLOC [VAR=value...] PROGRAM [ARGS...]: the same without madvisor.
+plain_run() { _a=$1; shift; env LD_PRELOAD="$(alloc_so "$_a")" "$@"; }
+
+# ---- stats JSON -------------------------------------------------------------
+# json_get FILE DOTTED.PATH: print the value (JSON text for objects), or
+# MISSING. Array elements by index: calls.0.kind.
+json_get() {
+	"$PYTHON3" - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    v = json.load(open(sys.argv[1]))
+    for k in sys.argv[2].split('.'):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+except Exception:
+    print("MISSING"); sys.exit(0)
+if isinstance(v, bool): print("true" if v else "false")
+elif isinstance(v, (dict, list)): print(json.dumps(v, sort_keys=True))
+else: print(v)
+EOF
+}
+
+# json_row FILE KIND DETAIL FIELD: a field of one "calls" row; 0 when the row
+# is absent (rows with no calls are left out). DETAIL "-" means "".
+json_row() {
+	"$PYTHON3" - "$@" <<'EOF'
+import json, sys
+f, kind, detail, field = sys.argv[1:5]
+detail = "" if detail == "-" else detail
+rows = [r for r in json.load(open(f))["calls"] if r["kind"] == kind and r["detail"] == detail]
+print(sum(r[field] for r in rows))
+EOF
+}
+
+# json_valid FILE: exit 0 when FILE parses as JSON.
+json_valid() { "$PYTHON3" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
+
+# compare_counts COUNTS_FILE JSON_FILE LABEL [all-exact]
+# COUNTS_FILE holds the program's "count KIND DETAIL CALLS ERRORS BYTES exact|min"
+# lines. One TAP line per row: exact rows must match calls, errors and bytes;
+# "min" rows (shared with the allocator) must be at least the program's
+# numbers. With all-exact (no allocator in the process) every row is exact.
+compare_counts() {
+	"$PYTHON3" - "$@" >"$TMPD/.cmp" <<'EOF'
+import json, sys
+counts, jf, label = sys.argv[1:4]
+all_exact = len(sys.argv) > 4 and sys.argv[4] == "all-exact"
+try:
+    doc = json.load(open(jf))
+except Exception as e:
+    print("FAIL %s: stats JSON unreadable (%s)" % (label, e)); sys.exit(0)
+rows = {}
+for r in doc.get("calls", []):
+    k = (r["kind"], r["detail"])
+    a = rows.setdefault(k, [0, 0, 0])
+    a[0] += r["calls"]; a[1] += r["errors"]; a[2] += r["bytes"]
+for line in open(counts):
+    w = line.split()
+    if len(w) != 7 or w[0] != "count":
+        continue
+    kind, detail = w[1], "" if w[2] == "-" else w[2]
+    want = [int(x) for x in w[3:6]]
+    exact = all_exact or w[6] == "exact"
+    got = rows.get((kind, detail), [0, 0, 0])
+    name = "%s %s%s" % (kind, detail + " " if detail else "", "calls/errors/bytes")
+    if exact:
+        good = got == want
+        rel = "=="
+    else:
+        good = all(g >= x for g, x in zip(got, want))
+        rel = ">="
+    print("%s %s: %s %s %s (JSON %s program)" % ("PASS" if good else "FAIL", label, name,
+          "/".join(map(str, got)), rel, "/".join(map(str, want))))
+EOF
+	_n0=$tap_n
+	while IFS= read -r _l; do
+		case $_l in
+		PASS*) ok "${_l#PASS }" ;;
+		FAIL*) not_ok "${_l#FAIL }" ;;
+		esac
+	done <"$TMPD/.cmp"
+	[ "$tap_n" -gt "$_n0" ] || not_ok "$3: no count lines to compare"
+}

@@ -1,0 +1,15 @@
+# tests/: `make check` runs TAP tests through automake's tap-driver.
+#   tests/unit/         shim/ code driven directly, no LD_PRELOAD
+#   tests/integration/  the preload library inside real programs, behind the
+#                       real jemalloc, tcmalloc and mimalloc
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir;
+
+include $(srcdir)/tests/unit/local.mk
+include $(srcdir)/tests/unit/core.mk
+include $(srcdir)/tests/integration/local.mk
+EXTRA_DIST += tests/tap.h tests/lib.sh
