@@ -358,7 +358,7 @@ static void apply_profile(struct ctx *c, const char *name, const char *dir)
 	if (!valid_profile_name(name)) {
 		if (!c->failed)
 			record(c, 0, "", 0,
-			       "invalid profile name (letters, digits, '_', '-' and '.', not first)");
+			       "invalid profile name (letters, digits, '_', '-' and '.'; no leading '.')");
 		goto out;
 	}
 	mv_out_init(&b, path, sizeof(path), -1);

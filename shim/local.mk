@@ -13,5 +13,5 @@ shim_libshim_la_SOURCES = \
 	shim/allocator.c shim/allocator.h \
 	shim/procstat.c shim/procstat.h \
 	shim/report.c shim/report.h shim/report_text.c shim/report_json.c \
-	shim/runtime.h \
+	shim/runtime.h shim/probe.c shim/probe.h \
 	shim/handle.c

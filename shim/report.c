@@ -15,6 +15,7 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	mv_procstat_read(&r->mem);
 	r->allocator = alloc;
 	r->opt = opt;
+	r->kernel = mv_probe_get();
 	r->pid = mv_raw0(SYS_getpid);
 	long n = mv_raw3(SYS_readlink, "/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	r->exe[n > 0 ? n : 0] = 0;

@@ -7,6 +7,7 @@
 #include "procstat.h"
 #include "allocator.h"
 #include "options.h"
+#include "probe.h"
 
 /* Everything one report shows, gathered once. */
 struct mv_report {
@@ -14,6 +15,7 @@ struct mv_report {
 	struct mv_procstat mem;
 	const struct mv_allocator_info *allocator;
 	const struct mv_options *opt;
+	const struct mv_probe *kernel;
 	long pid;
 	char exe[MV_PATH_MAX];
 	uint64_t elapsed_ns;

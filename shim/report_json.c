@@ -59,6 +59,33 @@ static void config_obj(struct mv_outbuf *o, const struct mv_options *opt)
 	mv_out_char(o, '}');
 }
 
+static void kv_bool(struct mv_outbuf *o, const char *k, int v)
+{
+	key(o, k);
+	mv_out_str(o, v ? "true," : "false,");
+}
+
+static void kernel_obj(struct mv_outbuf *o, const struct mv_probe *p)
+{
+	key(o, "kernel");
+	mv_out_char(o, '{');
+	key(o, "version");
+	mv_out_char(o, '"');
+	mv_out_i64(o, p->kernel_major);
+	mv_out_char(o, '.');
+	mv_out_i64(o, p->kernel_minor);
+	mv_out_str(o, "\",");
+	kv_bool(o, "madv_free", p->madv_free);
+	kv_bool(o, "pt_reclaim", p->pt_reclaim);
+	kv_bool(o, "process_madvise_self", p->process_madvise_self);
+	kv_bool(o, "pidfd_self", p->pidfd_self);
+	kv_bool(o, "vma_lock_madvise", p->vma_lock_madvise);
+	kv_bool(o, "userfaultfd", p->userfaultfd);
+	key(o, "thp");
+	mv_out_json_str(o, mv_probe_thp_name(p->thp));
+	mv_out_str(o, "},");
+}
+
 static void row_obj(struct mv_outbuf *o, const struct mv_report *r, int i)
 {
 	const struct mv_stat_row *row = &r->stats.row[i];
@@ -155,6 +182,7 @@ void mv_report_json(const struct mv_report *r, int fd)
 	key(&o, "purges_visible");
 	mv_out_str(&o, mv_allocator_purges_visible(r->allocator->kind) ? "true" : "false");
 	mv_out_str(&o, "},");
+	kernel_obj(&o, r->kernel);
 	key(&o, "config");
 	config_obj(&o, r->opt);
 	mv_out_char(&o, ',');

@@ -71,6 +71,17 @@ void mv_report_text(const struct mv_report *r, int fd)
 		mv_out_char(&o, ')');
 	}
 	mv_out_char(&o, '\n');
+	mv_out_str(&o, "madvisor: kernel ");
+	mv_out_i64(&o, r->kernel->kernel_major);
+	mv_out_char(&o, '.');
+	mv_out_i64(&o, r->kernel->kernel_minor);
+	mv_out_str(&o, r->kernel->pt_reclaim ? ": PT_RECLAIM yes" : ": PT_RECLAIM no");
+	mv_out_str(&o, r->kernel->madv_free ? ", MADV_FREE yes" : ", MADV_FREE no");
+	mv_out_str(&o, r->kernel->process_madvise_self ? ", process_madvise(self) yes" : ", process_madvise(self) no");
+	mv_out_str(&o, r->kernel->userfaultfd ? ", userfaultfd yes" : ", userfaultfd no");
+	mv_out_str(&o, ", THP ");
+	mv_out_str(&o, mv_probe_thp_name(r->kernel->thp));
+	mv_out_char(&o, '\n');
 	mv_out_str(&o, "madvisor: call             detail                    calls  errors       bytes"
 		       "   kernel-ms   us/call  whole-2MiB\n");
 	int any = 0;

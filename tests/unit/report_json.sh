@@ -8,7 +8,7 @@ echo "1..1"
 if python3 - "$out" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-for k in ("madvisor", "pid", "exe", "elapsed_ns", "allocator", "config", "calls", "totals", "memory"):
+for k in ("madvisor", "kernel", "pid", "exe", "elapsed_ns", "allocator", "config", "calls", "totals", "memory"):
     assert k in d, k
 assert d["allocator"] == {"name": "jemalloc", "library": "/usr/lib/x/libjemalloc.so.2", "purges_visible": True}
 rows = {(c["kind"], c["detail"]): c for c in d["calls"]}
@@ -21,6 +21,8 @@ assert rows[("munmap", "")]["calls"] == 2
 assert rows[("mmap", "anon-private")]["calls"] == 4
 assert d["totals"]["madvise"]["calls"] == 8 and d["totals"]["process_madvise"]["calls"] == 0
 assert d["config"]["enabled"] is True and d["config"]["stats"] is False
+assert d["kernel"]["version"].count(".") == 1 and isinstance(d["kernel"]["pt_reclaim"], bool)
+assert d["kernel"]["thp"] in ("always", "madvise", "never", "unknown")
 assert set(d["memory"]) == {"vm_rss_kb", "vm_hwm_kb", "vm_pte_kb", "vm_size_kb"}
 PY
 then echo "ok 1 - JSON report is valid and exact"; else echo "not ok 1 - JSON report is valid and exact"; fi
