@@ -87,6 +87,7 @@ static void usage(FILE *f)
 		"usage: madvisor [OPTIONS] [--] COMMAND [ARGS...]\n"
 		"       madvisor config --check FILE...\n"
 		"       madvisor config --print\n"
+		"       madvisor config --keys\n"
 		"\n"
 		"Run COMMAND with libmadvisor.so preloaded.\n"
 		"\n"
@@ -101,6 +102,7 @@ static void usage(FILE *f)
 		"\n"
 		"  config --check FILE...  validate configuration files\n"
 		"  config --print          show the configuration the environment gives\n"
+		"  config --keys           the key reference as a markdown table\n"
 		"\n"
 		"Configuration keys (key:value):\n",
 		MV_LIBDIR, LIB_NAME);
@@ -237,6 +239,17 @@ static int config_check(int n, char **files)
 	return bad;
 }
 
+/* The README's key reference, generated from the option table. */
+static void keys_markdown(FILE *f)
+{
+	fprintf(f, "| key | type | default | meaning |\n|---|---|---|---|\n");
+	for (int i = 0; i < MV_OPT_COUNT; i++) {
+		const struct mv_option_desc *d = &mv_option_table[i];
+		fprintf(f, "| `%s` | %s | %s%s%s | %s |\n", d->name, type_name(d), d->def[0] ? "`" : "",
+			d->def[0] ? d->def : "(empty)", d->def[0] ? "`" : "", d->help);
+	}
+}
+
 static int config_cmd(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--check") == 0)
@@ -252,7 +265,11 @@ static int config_cmd(int argc, char **argv)
 		mv_config_print(&o, 1);
 		return r == 0 ? 0 : 1;
 	}
-	fprintf(stderr, "madvisor: config: expected --check FILE... or --print\n");
+	if (argc == 2 && strcmp(argv[1], "--keys") == 0) {
+		keys_markdown(stdout);
+		return 0;
+	}
+	fprintf(stderr, "madvisor: config: expected --check FILE..., --print or --keys\n");
 	usage(stderr);
 	return 2;
 }
@@ -388,6 +405,8 @@ int main(int argc, char **argv)
 	char *preload = compose_preload(abs_lib, getenv("LD_PRELOAD"));
 	setenv("LD_PRELOAD", preload, 1);
 	free(preload);
+	free(abs_lib);
+	free(conf.text);
 
 	execvp(argv[optind], argv + optind);
 	int e = errno;

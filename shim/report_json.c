@@ -48,9 +48,15 @@ static void config_obj(struct mv_outbuf *o, const struct mv_options *opt)
 		case MV_T_BOOL:
 			mv_out_str(o, *(const bool *)field ? "true" : "false");
 			break;
-		case MV_T_UINT:
-			mv_out_u64(o, *(const uint64_t *)field);
+		case MV_T_UINT: {
+			uint64_t v = 0;
+			if (d->size == sizeof(uint32_t))
+				v = *(const uint32_t *)field;
+			else if (d->size == sizeof(uint64_t))
+				v = *(const uint64_t *)field;
+			mv_out_u64(o, v);
 			break;
+		}
 		case MV_T_STRING:
 			mv_out_json_str(o, field);
 			break;

@@ -1,0 +1,11 @@
+# tests/unit/: shim/ code driven directly, and the launcher; no LD_PRELOAD.
+
+# The options table, the configuration parser and mv_config_load.
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_LDADD = shim/libshim.la
+
+# The `madvisor` command (needs only the launcher, not libmadvisor.so).
+TESTS += tests/unit/launcher.sh
+EXTRA_DIST += tests/unit/launcher.sh

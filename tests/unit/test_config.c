@@ -643,7 +643,7 @@ static void test_profiles(void)
 	r = mv_config_apply_profile(&o, "../x", dir, &e);
 	tap_ok(r < 0 && !strcmp(line_of(&e),
 				"madvisor: profile '../x': invalid profile name (letters, digits, '_', "
-				"'-' and '.', not first)\n"), "the line for a bad profile name");
+				"'-' and '.'; no leading '.')\n"), "the line for a bad profile name");
 
 	/* The profiles shipped in configs/ must all be valid. */
 	const char *top = getenv("top_srcdir");
