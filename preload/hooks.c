@@ -32,55 +32,62 @@ static inline void *as_ptr(long r)
 	return (void *)r;
 }
 
-static inline long do_madvise(void *addr, size_t len, int advice)
+static inline __attribute__((always_inline)) long do_madvise(void *addr, size_t len, int advice,
+							   const void *caller)
 {
-	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
+	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice,
+				.caller = caller };
 	return mv_handle(&q);
 }
 
-static inline long do_munmap(void *addr, size_t len)
+static inline __attribute__((always_inline)) long do_munmap(void *addr, size_t len, const void *caller)
 {
-	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len };
+	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len, .caller = caller };
 	return mv_handle(&q);
 }
 
-static inline long do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+static inline __attribute__((always_inline)) long do_mmap(void *addr, size_t len, int prot, int flags,
+							 int fd, off_t off, const void *caller)
 {
 	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot,
-				.flags = flags, .fd = fd, .off = off };
+				.flags = flags, .fd = fd, .off = off, .caller = caller };
 	return mv_handle(&q);
 }
 
-static inline long do_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+static inline __attribute__((always_inline)) long do_mremap(void *old, size_t old_len, size_t new_len,
+							   int flags, void *new_addr, const void *caller)
 {
 	struct mv_request q = { .kind = MV_MREMAP, .addr = old, .len = old_len, .new_len = new_len,
-				.flags = flags, .new_addr = new_addr };
+				.flags = flags, .new_addr = new_addr, .caller = caller };
 	return mv_handle(&q);
 }
 
-static inline long do_mprotect(void *addr, size_t len, int prot)
+static inline __attribute__((always_inline)) long do_mprotect(void *addr, size_t len, int prot,
+							     const void *caller)
 {
-	struct mv_request q = { .kind = MV_MPROTECT, .addr = addr, .len = len, .prot = prot };
+	struct mv_request q = { .kind = MV_MPROTECT, .addr = addr, .len = len, .prot = prot, .caller = caller };
 	return mv_handle(&q);
 }
 
-static inline long do_process_madvise(int pidfd, const struct iovec *iov, size_t vlen, int advice,
-				      unsigned int flags)
+static inline __attribute__((always_inline)) long do_process_madvise(int pidfd, const struct iovec *iov,
+								    size_t vlen, int advice, unsigned int flags,
+								    const void *caller)
 {
 	struct mv_request q = { .kind = MV_PROCESS_MADVISE, .fd = pidfd, .iov = iov, .vlen = vlen,
-				.advice = advice, .flags = (int)flags };
+				.advice = advice, .flags = (int)flags, .caller = caller };
 	return mv_handle(&q);
 }
 
 EXPORT int madvise(void *addr, size_t len, int advice)
 {
-	return (int)as_int(do_madvise(addr, len, advice));
+	return (int)as_int(do_madvise(addr, len, advice, __builtin_return_address(0)));
 }
 
 EXPORT int posix_madvise(void *addr, size_t len, int advice)
 {
 	/* POSIX: the error is the return value and errno is left alone. */
-	struct mv_request q = { .kind = MV_POSIX_MADVISE, .addr = addr, .len = len, .advice = advice };
+	struct mv_request q = { .kind = MV_POSIX_MADVISE, .addr = addr, .len = len, .advice = advice,
+				.caller = __builtin_return_address(0) };
 	long r = mv_handle(&q);
 	return mv_raw_failed(r) ? (int)-r : 0;
 }
@@ -88,22 +95,22 @@ EXPORT int posix_madvise(void *addr, size_t len, int advice)
 EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t vlen, int advice,
 			       unsigned int flags)
 {
-	return as_int(do_process_madvise(pidfd, iov, vlen, advice, flags));
+	return as_int(do_process_madvise(pidfd, iov, vlen, advice, flags, __builtin_return_address(0)));
 }
 
 EXPORT int munmap(void *addr, size_t len)
 {
-	return (int)as_int(do_munmap(addr, len));
+	return (int)as_int(do_munmap(addr, len, __builtin_return_address(0)));
 }
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return as_ptr(do_mmap(addr, len, prot, flags, fd, off));
+	return as_ptr(do_mmap(addr, len, prot, flags, fd, off, __builtin_return_address(0)));
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return as_ptr(do_mmap(addr, len, prot, flags, fd, off));
+	return as_ptr(do_mmap(addr, len, prot, flags, fd, off, __builtin_return_address(0)));
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
@@ -115,12 +122,12 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	return as_ptr(do_mremap(old, old_len, new_len, flags, new_addr));
+	return as_ptr(do_mremap(old, old_len, new_len, flags, new_addr, __builtin_return_address(0)));
 }
 
 EXPORT int mprotect(void *addr, size_t len, int prot)
 {
-	return (int)as_int(do_mprotect(addr, len, prot));
+	return (int)as_int(do_mprotect(addr, len, prot, __builtin_return_address(0)));
 }
 
 /* syscall(): the memory calls take the same path as the functions above (the
@@ -135,18 +142,18 @@ EXPORT long syscall(long n, ...)
 	va_end(ap);
 	switch (n) {
 	case SYS_madvise:
-		return as_int(do_madvise((void *)a, (size_t)b, (int)c));
+		return as_int(do_madvise((void *)a, (size_t)b, (int)c, __builtin_return_address(0)));
 	case SYS_munmap:
-		return as_int(do_munmap((void *)a, (size_t)b));
+		return as_int(do_munmap((void *)a, (size_t)b, __builtin_return_address(0)));
 	case SYS_mmap:
-		return as_int(do_mmap((void *)a, (size_t)b, (int)c, (int)d, (int)e, (off_t)f));
+		return as_int(do_mmap((void *)a, (size_t)b, (int)c, (int)d, (int)e, (off_t)f, __builtin_return_address(0)));
 	case SYS_mremap:
-		return as_int(do_mremap((void *)a, (size_t)b, (size_t)c, (int)d, (void *)e));
+		return as_int(do_mremap((void *)a, (size_t)b, (size_t)c, (int)d, (void *)e, __builtin_return_address(0)));
 	case SYS_mprotect:
-		return as_int(do_mprotect((void *)a, (size_t)b, (int)c));
+		return as_int(do_mprotect((void *)a, (size_t)b, (int)c, __builtin_return_address(0)));
 	case SYS_process_madvise:
 		return as_int(do_process_madvise((int)a, (const struct iovec *)b, (size_t)c, (int)d,
-						 (unsigned int)e));
+						 (unsigned int)e, __builtin_return_address(0)));
 	default:
 		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	}

@@ -12,6 +12,8 @@
 #include "clock.h"
 #include "config.h"
 #include "kernel.h"
+#include "policy.h"
+#include "probe.h"
 #include "report.h"
 #include "runtime.h"
 #include "stats.h"
@@ -46,6 +48,16 @@ static void resolve_next(void)
 		.madvise = (int (*)(void *, size_t, int))next_if_foreign("madvise"),
 		.mprotect = (int (*)(void *, size_t, int))next_if_foreign("mprotect"),
 	};
+	/* The objects those functions live in (libtcmalloc, typically). */
+	void *fns[] = { (void *)n.mmap, (void *)n.munmap, (void *)n.mremap, (void *)n.madvise, (void *)n.mprotect };
+	int k = 0;
+	for (unsigned i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int known = 0;
+		for (int j = 0; j < k; j++)
+			known |= mv_text_has(&n.text[j], fns[i]);
+		if (fns[i] && !known && k < 2 && mv_object_text(fns[i], &n.text[k]) == 0)
+			k++;
+	}
 	mv_kernel_set_next(&n);
 }
 
@@ -71,6 +83,7 @@ __attribute__((constructor)) static void mv_init(void)
 	mv_stats_init_threads();
 	resolve_next();
 	mv_allocator_detect(&mv_rt.allocator);
+	mv_policy_init(&mv_policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (mv_rt.opt.print_config)
 		mv_config_print(&mv_rt.opt, 2);

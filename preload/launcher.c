@@ -77,6 +77,7 @@ static const char *type_name(const struct mv_option_desc *d)
 	case MV_T_BOOL: return "bool";
 	case MV_T_UINT: return "uint";
 	case MV_T_STRING: return d->flags & MV_OPT_F_PATH ? "path" : "string";
+	case MV_T_ENUM: return "choice";
 	}
 	return "?";
 }

@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include "allocator.h"
+#include "objtext.h"
 
 static void copy_path(char *dst, const char *src)
 {
@@ -41,9 +42,17 @@ void mv_allocator_detect(struct mv_allocator_info *out)
 	void *m = dlsym(RTLD_DEFAULT, "malloc");
 	out->kind = MV_ALLOC_UNKNOWN;
 	out->library[0] = 0;
+	out->text_lo = out->text_hi = 0;
+	out->in_executable = 0;
 	if (!m || !dladdr(m, &di))
 		return;
 	copy_path(out->library, di.dli_fname);
+	struct mv_text t;
+	if (mv_object_text(m, &t) == 0) {
+		out->text_lo = t.lo;
+		out->text_hi = t.hi;
+		out->in_executable = t.is_main;
+	}
 	out->kind = mv_allocator_classify(di.dli_fname, marker_in("mallctl", &di),
 					  marker_in("MallocExtension_GetNumericProperty", &di),
 					  marker_in("mi_version", &di));

@@ -7,6 +7,7 @@
 #ifndef MADVISOR_ALLOCATOR_H
 #define MADVISOR_ALLOCATOR_H
 
+#include <stdint.h>
 #include "options.h"
 
 enum mv_allocator {
@@ -21,6 +22,8 @@ enum mv_allocator {
 struct mv_allocator_info {
 	enum mv_allocator kind;
 	char library[MV_PATH_MAX]; /* object defining malloc ("" if unknown) */
+	uintptr_t text_lo, text_hi; /* its executable segments: calls from here are the allocator's */
+	int in_executable;          /* malloc is linked into the main program */
 };
 
 /* Inspect the running process (uses dlsym/dladdr: constructor only). */
@@ -29,6 +32,11 @@ void mv_allocator_detect(struct mv_allocator_info *out);
 enum mv_allocator mv_allocator_classify(const char *library, int has_mallctl,
 					int has_malloc_extension, int has_mi_version);
 const char *mv_allocator_name(enum mv_allocator a);
+/* Whether a call made from code address `pc` comes from the allocator. */
+static inline int mv_allocator_owns(const struct mv_allocator_info *a, const void *pc)
+{
+	return (uintptr_t)pc - a->text_lo < a->text_hi - a->text_lo;
+}
 /* Whether madvisor can see the allocator's purges (false for glibc malloc). */
 int mv_allocator_purges_visible(enum mv_allocator a);
 

@@ -525,6 +525,9 @@ void mv_config_print(const struct mv_options *o, int fd)
 		case MV_T_UINT:
 			mv_out_u64(&b, load_uint(field, d->size));
 			break;
+		case MV_T_ENUM:
+			mv_out_str(&b, mv_option_choice(d, o));
+			break;
 		case MV_T_STRING:
 			if (field[0])
 				out_clean(&b, field, strnlen(field, d->size));

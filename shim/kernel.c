@@ -13,6 +13,11 @@ void mv_kernel_set_next(const struct mv_next *n)
 	next = n ? *n : none;
 }
 
+int mv_kernel_from_next(const void *pc)
+{
+	return mv_text_has(&next.text[0], pc) || mv_text_has(&next.text[1], pc);
+}
+
 long mv_kernel_raw(const struct mv_request *q)
 {
 	switch (q->kind) {

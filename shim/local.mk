@@ -11,7 +11,9 @@ shim_libshim_la_SOURCES = \
 	shim/options.c shim/options.h \
 	shim/config.c shim/config.h \
 	shim/allocator.c shim/allocator.h \
+	shim/objtext.c shim/objtext.h \
 	shim/procstat.c shim/procstat.h \
 	shim/report.c shim/report.h shim/report_text.c shim/report_json.c \
 	shim/runtime.h shim/probe.c shim/probe.h \
+	shim/policy.c shim/policy.h \
 	shim/handle.c

@@ -20,6 +20,12 @@
 	[id] = { #field, MV_T_STRING, offsetof(struct mv_options, field), FIELD_SIZE(field), \
 		 def, 0, 0, help, MV_OPT_F_PATH }
 
+#define ENUM(id, field, def, names, help) \
+	[id] = { #field, MV_T_ENUM, offsetof(struct mv_options, field), FIELD_SIZE(field), \
+		 def, 0, 0, help, 0, names }
+
+static const char *const madvise_modes[] = { "passthrough", "free_to_dontneed", "dontneed_to_free", NULL };
+
 const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	BOOL(MV_OPT_ENABLED, enabled, "true",
 	     "false: every call passes straight through and nothing is counted"),
@@ -33,11 +39,18 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     "print the effective configuration on stderr at start-up"),
 	BOOL(MV_OPT_STRICT, strict, "false",
 	     "a bad configuration exits with status 2 instead of running as plain passthrough"),
+	ENUM(MV_OPT_MADVISE, madvise, "passthrough", madvise_modes,
+	     "allocator purges: passthrough, free_to_dontneed (MADV_FREE sent as MADV_DONTNEED: RSS drops"
+	     " at once), or dontneed_to_free (MADV_DONTNEED sent as MADV_FREE; tcmalloc and mimalloc only)"),
+	BOOL(MV_OPT_PT_RECLAIM, pt_reclaim, "false",
+	     "allocator purges covering whole 2 MiB-aligned regions send that core as one MADV_DONTNEED,"
+	     " so the kernel frees its page table (needs PT_RECLAIM, Linux 6.14+)"),
 };
 
 #undef BOOL
 #undef UINT
 #undef PATH
+#undef ENUM
 
 int mv_option_find(const char *name, size_t len)
 {
@@ -221,6 +234,35 @@ static int check_string(const struct mv_option_desc *d, const char *val, size_t 
 	return 0;
 }
 
+static int fail_choices(const struct mv_option_desc *d, char *reason, size_t cap, const char *val, size_t len)
+{
+	char what[96];
+	struct mv_outbuf b;
+	mv_out_init(&b, what, sizeof(what), -1);
+	mv_out_str(&b, "expected one of ");
+	for (int i = 0; d->choices[i]; i++) {
+		if (i)
+			mv_out_str(&b, d->choices[i + 1] ? ", " : " or ");
+		mv_out_str(&b, d->choices[i]);
+	}
+	return fail(reason, cap, mv_out_cstr(&b), val, len);
+}
+
+const char *mv_madvise_mode_name(int mode)
+{
+	return mode >= 0 && mode <= MV_MADVISE_DONTNEED_TO_FREE ? madvise_modes[mode] : "?";
+}
+
+const char *mv_option_choice(const struct mv_option_desc *d, const void *base)
+{
+	int v;
+	memcpy(&v, (const char *)base + d->offset, sizeof(v));
+	for (int i = 0; d->choices[i]; i++)
+		if (i == v)
+			return d->choices[i];
+	return "?";
+}
+
 int mv_option_parse(const struct mv_option_desc *d, void *base, const char *val, size_t len,
 		    char *reason, size_t cap)
 {
@@ -241,6 +283,14 @@ int mv_option_parse(const struct mv_option_desc *d, void *base, const char *val,
 		store_uint(field, d->size, v);
 		return 0;
 	}
+	case MV_T_ENUM:
+		for (int i = 0; d->choices[i]; i++) {
+			if (strlen(d->choices[i]) == len && memcmp(d->choices[i], val, len) == 0) {
+				memcpy(field, &i, sizeof(i));
+				return 0;
+			}
+		}
+		return fail_choices(d, reason, cap, val, len);
 	case MV_T_STRING:
 		if (check_string(d, val, len, reason, cap) < 0)
 			return -1;

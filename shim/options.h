@@ -27,6 +27,8 @@ enum mv_opt_id {
 	MV_OPT_STATS_TEXT_FILE,
 	MV_OPT_PRINT_CONFIG,
 	MV_OPT_STRICT,
+	MV_OPT_MADVISE,
+	MV_OPT_PT_RECLAIM,
 	MV_OPT_COUNT
 };
 
@@ -37,10 +39,20 @@ struct mv_options {
 	char stats_text_file[MV_PATH_MAX]; /* the stats table here, not stderr; %p = pid */
 	bool print_config;               /* effective configuration on stderr at start */
 	bool strict;                     /* bad configuration: exit 2 instead of passthrough */
+	int madvise;                     /* enum mv_madvise_mode: how allocator purges are sent */
+	bool pt_reclaim;                 /* allocator purges: whole 2 MiB cores as one MADV_DONTNEED */
 	unsigned char source[MV_OPT_COUNT]; /* enum mv_source per key */
 };
 
-enum mv_opt_type { MV_T_BOOL, MV_T_UINT, MV_T_STRING };
+enum mv_opt_type { MV_T_BOOL, MV_T_UINT, MV_T_STRING, MV_T_ENUM };
+
+/* Values of the `madvise` key. */
+enum mv_madvise_mode {
+	MV_MADVISE_PASSTHROUGH,      /* as asked */
+	MV_MADVISE_FREE_TO_DONTNEED, /* MADV_FREE -> MADV_DONTNEED: RSS drops at once */
+	MV_MADVISE_DONTNEED_TO_FREE, /* MADV_DONTNEED -> MADV_FREE, only for allocators that
+					do not rely on zero-fill (tcmalloc, mimalloc) */
+};
 
 struct mv_option_desc {
 	const char *name;
@@ -51,6 +63,7 @@ struct mv_option_desc {
 	uint64_t min, max;      /* MV_T_UINT range */
 	const char *help;
 	unsigned flags;         /* MV_OPT_F_* */
+	const char *const *choices; /* MV_T_ENUM: value names, NULL-terminated; the field is an int */
 };
 
 #define MV_OPT_F_PATH 1u        /* MV_T_STRING naming a file written at exit */
@@ -66,5 +79,10 @@ int mv_option_find(const char *name, size_t len);
  * one-line, printable reason in reason[cap]; the field is unchanged then. */
 int mv_option_parse(const struct mv_option_desc *d, void *base, const char *val, size_t len,
 		    char *reason, size_t cap);
+
+/* Name of a `madvise` key value. */
+const char *mv_madvise_mode_name(int mode);
+/* Name of the current value of an MV_T_ENUM key in *base. */
+const char *mv_option_choice(const struct mv_option_desc *d, const void *base);
 
 #endif

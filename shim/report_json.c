@@ -4,6 +4,7 @@
 #include "outbuf.h"
 #include <string.h>
 #include "mvconfig.h"
+#include "policy.h"
 
 static void key(struct mv_outbuf *o, const char *k)
 {
@@ -60,6 +61,9 @@ static void config_obj(struct mv_outbuf *o, const struct mv_options *opt)
 		case MV_T_STRING:
 			mv_out_json_str(o, field);
 			break;
+		case MV_T_ENUM:
+			mv_out_json_str(o, mv_option_choice(d, opt));
+			break;
 		}
 	}
 	mv_out_char(o, '}');
@@ -89,6 +93,19 @@ static void kernel_obj(struct mv_outbuf *o, const struct mv_probe *p)
 	kv_bool(o, "userfaultfd", p->userfaultfd);
 	key(o, "thp");
 	mv_out_json_str(o, mv_probe_thp_name(p->thp));
+	mv_out_str(o, "},");
+}
+
+static void policy_obj(struct mv_outbuf *o, const struct mv_report *r)
+{
+	key(o, "policy");
+	mv_out_char(o, '{');
+	key(o, "madvise");
+	mv_out_json_str(o, mv_madvise_mode_name(mv_policy.madvise_mode));
+	mv_out_char(o, ',');
+	kv_bool(o, "pt_reclaim", mv_policy.pt_reclaim);
+	for (int i = 0; i < MV_POL_COUNT; i++)
+		kv_u64(o, mv_stats_policy_name(i), r->stats.policy[i], i + 1 < MV_POL_COUNT);
 	mv_out_str(o, "},");
 }
 
@@ -189,6 +206,7 @@ void mv_report_json(const struct mv_report *r, int fd)
 	mv_out_str(&o, mv_allocator_purges_visible(r->allocator->kind) ? "true" : "false");
 	mv_out_str(&o, "},");
 	kernel_obj(&o, r->kernel);
+	policy_obj(&o, r);
 	key(&o, "config");
 	config_obj(&o, r->opt);
 	mv_out_char(&o, ',');

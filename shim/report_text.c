@@ -1,6 +1,7 @@
 /* report_text.c - the stats table people read at exit. */
 #include "report.h"
 #include "outbuf.h"
+#include "policy.h"
 
 static double ns_of(const struct mv_report *r, uint64_t ticks)
 {
@@ -119,6 +120,18 @@ void mv_report_text(const struct mv_report *r, int fd)
 	}
 	if (!any)
 		mv_out_str(&o, "madvisor: (no calls seen)\n");
+	if (mv_policy.active) {
+			mv_out_str(&o, "madvisor: policy madvise:");
+		mv_out_str(&o, mv_madvise_mode_name(mv_policy.madvise_mode));
+		mv_out_str(&o, mv_policy.pt_reclaim ? ", pt_reclaim:true" : ", pt_reclaim:false");
+		for (int i = 0; i < MV_POL_COUNT; i++) {
+			mv_out_str(&o, i ? ", " : ": ");
+			mv_out_str(&o, mv_stats_policy_name(i));
+			mv_out_char(&o, ' ');
+			mv_out_u64(&o, r->stats.policy[i]);
+		}
+		mv_out_char(&o, '\n');
+	}
 	mv_out_str(&o, "madvisor: memory at exit: VmRSS ");
 	mv_out_i64(&o, r->mem.vm_rss_kb);
 	mv_out_str(&o, " kB, VmHWM ");

@@ -34,6 +34,7 @@ struct mv_request {
 	void *new_addr;         /* mremap with MREMAP_FIXED / MREMAP_DONTUNMAP */
 	const struct iovec *iov; /* process_madvise */
 	size_t vlen;            /* process_madvise */
+	const void *caller;     /* return address of the intercepted call */
 };
 
 /* Run one request through the policy and the kernel. Returns what the kernel

@@ -152,12 +152,20 @@ static inline struct mv_stats *my_stats(void)
 
 /* ---- recording --------------------------------------------------------- */
 
+/* Add to a counter. A thread's own slot has one writer, but a signal handler
+ * on that thread may record in the middle of an update: on x86 a single
+ * non-locked add instruction cannot be split by a signal, so it is both cheap
+ * and exact. Shared counters use atomic adds. */
 static inline void bump(uint64_t *c, uint64_t v, int own)
 {
-	if (own)
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+#if defined(__x86_64__)
+	if (own) {
+		__asm__ volatile("addq %1, %0" : "+m"(*c) : "er"(v) : "cc");
+		return;
+	}
+#endif
+	(void)own;
+	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
 
 void mv_stats_record(const struct mv_request *q, long result, uint64_t ticks)
@@ -189,6 +197,19 @@ void mv_stats_record(const struct mv_request *q, long result, uint64_t ticks)
 	bump(&r->hist[mv_stats_bucket(q->len)], 1, own);
 	if (covers_pmd((uintptr_t)q->addr, q->len))
 		bump(&r->pmd_calls, 1, own);
+}
+
+void mv_stats_policy(int counter, uint64_t v)
+{
+	struct mv_stats *mine = my_stats();
+	bump(&(mine ? mine : &shared)->policy[counter], v, mine != NULL);
+}
+
+const char *mv_stats_policy_name(int counter)
+{
+	static const char *const names[MV_POL_COUNT] = { "kernel_calls", "converted", "pmd_cores",
+							  "pmd_core_bytes" };
+	return names[counter];
 }
 
 /* ---- merging ------------------------------------------------------------ */

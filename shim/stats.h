@@ -38,8 +38,18 @@ struct mv_stat_row {
 	uint64_t hist[MV_HIST_BUCKETS];
 };
 
+/* What the policy did to the program's calls. */
+enum mv_pol_counter {
+	MV_POL_KERNEL_CALLS, /* system calls the policy issued for transformed calls */
+	MV_POL_CONVERTED,    /* calls sent with other advice (FREE <-> DONTNEED) */
+	MV_POL_CORES,        /* calls split so whole 2 MiB regions went as one DONTNEED */
+	MV_POL_CORE_BYTES,   /* bytes in those cores */
+	MV_POL_COUNT
+};
+
 struct mv_stats {
 	struct mv_stat_row row[MV_ROW_COUNT];
+	uint64_t policy[MV_POL_COUNT];
 };
 
 /* Row index for an advice value of madvise/process_madvise (0..MV_MADV_ROWS-1). */
@@ -58,6 +68,11 @@ const char *mv_stats_row_detail(int row);  /* "MADV_DONTNEED", "anon-private", .
 
 /* Record one completed call. result is the kernel-style result. */
 void mv_stats_record(const struct mv_request *req, long result, uint64_t ticks);
+
+/* Add v to a policy counter. */
+void mv_stats_policy(int counter, uint64_t v);
+/* JSON/text name of a policy counter. */
+const char *mv_stats_policy_name(int counter);
 
 /* Sum every slot into out. Safe while other threads record. */
 void mv_stats_merge(struct mv_stats *out);

@@ -218,6 +218,8 @@ static void test_table(void)
 			agree &= *(const bool *)field == (strcmp(d->def, "true") == 0);
 		else if (d->type == MV_T_STRING)
 			agree &= strcmp(field, d->def) == 0;
+		else if (d->type == MV_T_ENUM)
+			agree &= strcmp(mv_option_choice(d, &o), d->def) == 0;
 	}
 	tap_ok(agree, "mv_options_defaults matches the table's default text");
 	tap_ok(mv_option_table[MV_OPT_STATS_FILE].flags & MV_OPT_F_PATH &&
@@ -235,7 +237,8 @@ static void test_bools(void)
 		{ "yes", true }, { "no", false }, { "on", true }, { "off", false },
 		{ "TRUE", true }, { "Off", false },
 	};
-	static const int keys[] = { MV_OPT_ENABLED, MV_OPT_STATS, MV_OPT_PRINT_CONFIG, MV_OPT_STRICT };
+	static const int keys[] = { MV_OPT_ENABLED, MV_OPT_STATS, MV_OPT_PRINT_CONFIG, MV_OPT_STRICT,
+				    MV_OPT_PT_RECLAIM };
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		const struct mv_option_desc *d = &mv_option_table[keys[k]];
 		int bad = 0;
@@ -256,6 +259,26 @@ static void test_bools(void)
 		}
 		tap_ok(bad == 0, "%s accepts true/false/1/0/yes/no/on/off", d->name);
 	}
+}
+
+static void test_enums(void)
+{
+	struct mv_options o;
+	struct mv_config_error e;
+	fresh(&o);
+	tap_ok(o.madvise == MV_MADVISE_PASSTHROUGH, "madvise defaults to passthrough");
+	tap_ok(apply_env(&o, "madvise:free_to_dontneed", &e) == 0 && o.madvise == MV_MADVISE_FREE_TO_DONTNEED &&
+		       o.source[MV_OPT_MADVISE] == MV_SRC_ENV,
+	       "madvise:free_to_dontneed parses");
+	tap_ok(apply_env(&o, "madvise:dontneed_to_free", &e) == 0 && o.madvise == MV_MADVISE_DONTNEED_TO_FREE &&
+		       !strcmp(mv_option_choice(&mv_option_table[MV_OPT_MADVISE], &o), "dontneed_to_free"),
+	       "madvise:dontneed_to_free parses and prints back");
+	tap_ok(apply_env(&o, "madvise:Free_To_Dontneed", &e) != 0 && o.madvise == MV_MADVISE_DONTNEED_TO_FREE,
+	       "choices are case-sensitive and a bad one leaves the value");
+	tap_ok(!strcmp(e.key, "madvise") &&
+		       !strcmp(e.reason, "expected one of passthrough, free_to_dontneed or dontneed_to_free, "
+					 "got 'Free_To_Dontneed'"),
+	       "bad choice names the choices (%s)", e.reason);
 }
 
 static void test_paths(void)
@@ -403,9 +426,9 @@ struct uint_box {
 static void test_uint(void)
 {
 	struct mv_option_desc d64 = { "n", MV_T_UINT, offsetof(struct uint_box, v64), 8, "1",
-				      1, 4ull << 30, "test", 0 };
+				      1, 4ull << 30, "test", 0, NULL };
 	struct mv_option_desc d32 = { "m", MV_T_UINT, offsetof(struct uint_box, v32), 4, "0",
-				      0, UINT32_MAX, "test", 0 };
+				      0, UINT32_MAX, "test", 0, NULL };
 	static const struct { const char *text; uint64_t v; } good[] = {
 		{ "1", 1 }, { "42", 42 }, { "007", 7 }, { "4k", 4096 }, { "4K", 4096 },
 		{ "2m", 2u << 20 }, { "3M", 3u << 20 }, { "1g", 1u << 30 }, { "4g", 4ull << 30 },
@@ -858,6 +881,7 @@ int main(void)
 	}
 	test_table();
 	test_bools();
+	test_enums();
 	test_paths();
 	test_syntax();
 	test_errors();

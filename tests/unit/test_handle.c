@@ -1,7 +1,7 @@
 /* test_handle.c - mv_handle passes every request through unchanged: the same
  * result as the raw system call for good and bad input, errno untouched,
  * each call counted once; a "next" function is used when installed, and a
- * call that comes back from it goes straight to the kernel, uncounted. */
+ * call that comes back from it goes straight to the kernel. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -38,7 +38,7 @@ static int fake_munmap(void *a, size_t l)
 {
 	next_munmap_calls++;
 	/* Comes back into the library, as an interposer's munmap might. */
-	struct mv_request q = { .kind = MV_MUNMAP, .addr = a, .len = l };
+	struct mv_request q = { .kind = MV_MUNMAP, .addr = a, .len = l, .caller = (void *)0x5000 };
 	long r = mv_handle(&q);
 	if (r < 0) {
 		errno = (int)-r;
@@ -112,8 +112,11 @@ int main(void)
 				 .advice = MADV_COLD };
 	same_as_raw("process_madvise bad pidfd", pm, -EBADF);
 
-	/* A next function is used, and a call coming back from it is not counted twice. */
-	struct mv_next n = { .munmap = fake_munmap, .mmap = fake_mmap };
+	/* A next function is used. A call arriving while it runs goes straight to
+	 * the kernel (no endless recursion): from the next function's own code it
+	 * is the same logical call, from anywhere else (a signal handler) it is
+	 * counted. The fake next function's nested call claims address 0x5000. */
+	struct mv_next n = { .munmap = fake_munmap, .mmap = fake_mmap, .text = { { 0x4000, 0x6000, 0 } } };
 	mv_kernel_set_next(&n);
 	struct mv_request un = { .kind = MV_MUNMAP, .addr = m + 3 * pg, .len = pg };
 	uint64_t before = calls_in(MV_ROW_MUNMAP);
@@ -121,7 +124,14 @@ int main(void)
 	tap_ok(mv_handle(&un) == 0, "munmap through the next function succeeds");
 	tap_ok(errno == 99, "errno untouched through the next function");
 	tap_ok(next_munmap_calls == 1, "next munmap was called once");
-	tap_ok(calls_in(MV_ROW_MUNMAP) == before + 1, "re-entered call is not counted again");
+	tap_ok(calls_in(MV_ROW_MUNMAP) == before + 1, "the next function's own call is not counted again");
+	n.text[0].lo = n.text[0].hi = 0;
+	mv_kernel_set_next(&n);
+	char *extra = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	un.addr = extra;
+	before = calls_in(MV_ROW_MUNMAP);
+	tap_ok(mv_handle(&un) == 0 && next_munmap_calls == 2, "munmap through the next function again");
+	tap_ok(calls_in(MV_ROW_MUNMAP) == before + 2, "a nested call from elsewhere is counted");
 	un.addr = m + 1;
 	tap_ok(mv_handle(&un) == -EINVAL && errno == 99, "errors through the next function keep the kernel's errno");
 	struct mv_request mm2 = { .kind = MV_MMAP, .len = (size_t)pg, .prot = PROT_READ | PROT_WRITE,
