@@ -13,6 +13,8 @@
 #include "rawsys.h"
 
 #define EXPORT __attribute__((visibility("default")))
+/* The common calls: kept together with the library's hot path. */
+#define HOT __attribute__((hot))
 
 static inline long as_int(long r)
 {
@@ -78,7 +80,7 @@ static inline __attribute__((always_inline)) long do_process_madvise(int pidfd, 
 	return mv_handle(&q);
 }
 
-EXPORT int madvise(void *addr, size_t len, int advice)
+EXPORT HOT int madvise(void *addr, size_t len, int advice)
 {
 	return (int)as_int(do_madvise(addr, len, advice, __builtin_return_address(0)));
 }
@@ -98,12 +100,12 @@ EXPORT ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t vlen, 
 	return as_int(do_process_madvise(pidfd, iov, vlen, advice, flags, __builtin_return_address(0)));
 }
 
-EXPORT int munmap(void *addr, size_t len)
+EXPORT HOT int munmap(void *addr, size_t len)
 {
 	return (int)as_int(do_munmap(addr, len, __builtin_return_address(0)));
 }
 
-EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+EXPORT HOT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return as_ptr(do_mmap(addr, len, prot, flags, fd, off, __builtin_return_address(0)));
 }
@@ -125,7 +127,7 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	return as_ptr(do_mremap(old, old_len, new_len, flags, new_addr, __builtin_return_address(0)));
 }
 
-EXPORT int mprotect(void *addr, size_t len, int prot)
+EXPORT HOT int mprotect(void *addr, size_t len, int prot)
 {
 	return (int)as_int(do_mprotect(addr, len, prot, __builtin_return_address(0)));
 }

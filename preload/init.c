@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "config.h"
 #include "kernel.h"
-#include "policy.h"
+#include "hot.h"
 #include "probe.h"
 #include "report.h"
 #include "runtime.h"
@@ -76,15 +76,20 @@ __attribute__((constructor)) static void mv_init(void)
 	if (mv_config_load(&mv_rt.opt, env_get, 2) != 0)
 		mv_rt.opt.enabled = 0; /* fail open: plain passthrough */
 	if (!mv_rt.opt.enabled) {
-		__atomic_store_n(&mv_rt.counting, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&mv_hot.counting, 0, __ATOMIC_RELAXED);
 		mv_rt.configured = 1;
 		return;
 	}
+	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();
 	mv_allocator_detect(&mv_rt.allocator);
-	mv_policy_init(&mv_policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
+	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
+	/* Counting costs a few dozen instructions a call: only when a report
+	 * will show it. Calls made before this point were counted anyway. */
+	if (!mv_rt.opt.stats && !mv_rt.opt.stats_file[0] && !mv_rt.opt.stats_text_file[0])
+		__atomic_store_n(&mv_hot.counting, 0, __ATOMIC_RELAXED);
 	if (mv_rt.opt.print_config)
 		mv_config_print(&mv_rt.opt, 2);
 	mv_rt.configured = 1;

@@ -8,11 +8,30 @@
 #include "clock.h"
 #include "stats.h"
 #include "runtime.h"
-#include "policy.h"
+#include "hot.h"
 
-struct mv_runtime mv_rt = { .counting = 1 };
+struct mv_runtime mv_rt;
+__attribute__((aligned(64))) struct mv_hot mv_hot = { .counting = 1, .time_mask = 15 };
 
-long mv_handle(const struct mv_request *q)
+/* Straight to the kernel, out of line: the hot path keeps one copy of the
+ * dispatch so that it stays within as few code pages as possible. */
+__attribute__((cold, noinline)) static long raw(const struct mv_request *q)
+{
+	return mv_kernel_raw(q);
+}
+
+/* The strategy for a request: the policy for an allocator's purge, the
+ * kernel for everything else. */
+static inline long dispatch(const struct mv_request *q, int nested)
+{
+	if (__builtin_expect(nested, 0))
+		return raw(q);
+	if (mv_policy_applies(&mv_hot.policy, q))
+		return mv_policy_madvise(&mv_hot.policy, q);
+	return mv_kernel_call(q);
+}
+
+__attribute__((hot)) long mv_handle(const struct mv_request *q)
 {
 	/* Inside a next function (another preloaded library's mmap, say): a call
 	 * arriving now is either that function issuing its own system call
@@ -21,18 +40,13 @@ long mv_handle(const struct mv_request *q)
 	 * which is a new call to count. Both go straight to the kernel. */
 	int nested = mv_kernel_in_next;
 	if (__builtin_expect(nested, 0) && mv_kernel_from_next(q->caller))
-		return mv_kernel_raw(q);
-	if (!__atomic_load_n(&mv_rt.counting, __ATOMIC_RELAXED))
-		return nested ? mv_kernel_raw(q) : mv_kernel_call(q);
-	uint64_t t0 = mv_ticks();
-	long r;
-	if (__builtin_expect(nested, 0))
-		r = mv_kernel_raw(q);
-	else if (mv_policy_applies(&mv_policy, q))
-		r = mv_policy_madvise(&mv_policy, q);
-	else
-		r = mv_kernel_call(q);
-	uint64_t t1 = mv_ticks();
-	mv_stats_record(q, r, t1 - t0);
+		return raw(q);
+	if (!__atomic_load_n(&mv_hot.counting, __ATOMIC_RELAXED))
+		return dispatch(q, nested);
+	int timed;
+	struct mv_stat_row *row = mv_stats_begin(q, &timed);
+	uint64_t t0 = timed ? mv_ticks() : 0;
+	long r = dispatch(q, nested);
+	mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
 	return r;
 }

@@ -11,39 +11,12 @@ void mv_kernel_set_next(const struct mv_next *n)
 {
 	struct mv_next none = { 0 };
 	next = n ? *n : none;
+	mv_hot.have_next = next.mmap || next.munmap || next.mremap || next.madvise || next.mprotect;
 }
 
 int mv_kernel_from_next(const void *pc)
 {
 	return mv_text_has(&next.text[0], pc) || mv_text_has(&next.text[1], pc);
-}
-
-long mv_kernel_raw(const struct mv_request *q)
-{
-	switch (q->kind) {
-	case MV_POSIX_MADVISE:
-		/* glibc never passes POSIX_MADV_DONTNEED on: Linux's DONTNEED
-		 * discards data, which POSIX does not allow. */
-		if (q->advice == POSIX_MADV_DONTNEED)
-			return 0;
-		/* fall through */
-	case MV_MADVISE:
-		return mv_raw3(SYS_madvise, q->addr, q->len, q->advice);
-	case MV_PROCESS_MADVISE:
-		return mv_raw6(SYS_process_madvise, q->fd, (long)q->iov, (long)q->vlen, q->advice, q->flags, 0);
-	case MV_MUNMAP:
-		return mv_raw2(SYS_munmap, q->addr, q->len);
-	case MV_MMAP:
-		return mv_raw6(SYS_mmap, (long)q->addr, (long)q->len, q->prot, q->flags, q->fd, (long)q->off);
-	case MV_MREMAP:
-		return mv_raw6(SYS_mremap, (long)q->addr, (long)q->len, (long)q->new_len, q->flags,
-			       (long)q->new_addr, 0);
-	case MV_MPROTECT:
-		return mv_raw3(SYS_mprotect, q->addr, q->len, q->prot);
-	case MV_KIND_COUNT:
-		break;
-	}
-	return -ENOSYS;
 }
 
 /* Call a libc-style function (-1 or MAP_FAILED plus errno) and return the
@@ -59,7 +32,7 @@ long mv_kernel_raw(const struct mv_request *q)
 		return r_;                                       \
 	} while (0)
 
-long mv_kernel_call(const struct mv_request *q)
+long mv_kernel_call_next(const struct mv_request *q)
 {
 	switch (q->kind) {
 	case MV_MMAP:

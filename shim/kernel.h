@@ -9,6 +9,10 @@
 
 #include "request.h"
 #include "objtext.h"
+#include <errno.h>
+#include <sys/mman.h>
+#include "rawsys.h"
+#include "hot.h"
 
 struct mv_next {
 	/* Code of the object(s) defining the next functions: a call coming from
@@ -36,10 +40,44 @@ extern __thread int mv_kernel_in_next __attribute__((tls_model("initial-exec")))
 int mv_kernel_from_next(const void *pc);
 
 /* Issue the request as raw system calls, ignoring any next function. */
-long mv_kernel_raw(const struct mv_request *req);
+static inline long mv_kernel_raw(const struct mv_request *q)
+{
+	switch (q->kind) {
+	case MV_POSIX_MADVISE:
+		/* glibc never passes POSIX_MADV_DONTNEED on: Linux's DONTNEED
+		 * discards data, which POSIX does not allow. */
+		if (q->advice == POSIX_MADV_DONTNEED)
+			return 0;
+		/* fall through */
+	case MV_MADVISE:
+		return mv_raw3(SYS_madvise, q->addr, q->len, q->advice);
+	case MV_PROCESS_MADVISE:
+		return mv_raw6(SYS_process_madvise, q->fd, (long)q->iov, (long)q->vlen, q->advice, q->flags, 0);
+	case MV_MUNMAP:
+		return mv_raw2(SYS_munmap, q->addr, q->len);
+	case MV_MMAP:
+		return mv_raw6(SYS_mmap, (long)q->addr, (long)q->len, q->prot, q->flags, q->fd, (long)q->off);
+	case MV_MREMAP:
+		return mv_raw6(SYS_mremap, (long)q->addr, (long)q->len, (long)q->new_len, q->flags,
+			       (long)q->new_addr, 0);
+	case MV_MPROTECT:
+		return mv_raw3(SYS_mprotect, q->addr, q->len, q->prot);
+	case MV_KIND_COUNT:
+		break;
+	}
+	return -ENOSYS;
+}
+
+/* Issue the request through the next function for its kind, if any. */
+long mv_kernel_call_next(const struct mv_request *req);
 
 /* Issue the request exactly as given. Returns the kernel result or -errno.
  * errno is preserved. POSIX_MADV_DONTNEED is a no-op returning 0, as in glibc. */
-long mv_kernel_call(const struct mv_request *req);
+static inline long mv_kernel_call(const struct mv_request *req)
+{
+	if (__builtin_expect(mv_hot.have_next, 0))
+		return mv_kernel_call_next(req);
+	return mv_kernel_raw(req);
+}
 
 #endif

@@ -14,6 +14,6 @@ shim_libshim_la_SOURCES = \
 	shim/objtext.c shim/objtext.h \
 	shim/procstat.c shim/procstat.h \
 	shim/report.c shim/report.h shim/report_text.c shim/report_json.c \
-	shim/runtime.h shim/probe.c shim/probe.h \
+	shim/runtime.h shim/hot.h shim/probe.c shim/probe.h \
 	shim/policy.c shim/policy.h \
 	shim/handle.c

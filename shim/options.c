@@ -39,6 +39,9 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     "print the effective configuration on stderr at start-up"),
 	BOOL(MV_OPT_STRICT, strict, "false",
 	     "a bad configuration exits with status 2 instead of running as plain passthrough"),
+	UINT(MV_OPT_TIME_EVERY, time_every, "16", 1, 65536,
+	     "time one call in N of each kind (rounded down to a power of two; the first is always timed);"
+	     " kernel time is estimated from those. 1 times every call"),
 	ENUM(MV_OPT_MADVISE, madvise, "passthrough", madvise_modes,
 	     "allocator purges: passthrough, free_to_dontneed (MADV_FREE sent as MADV_DONTNEED: RSS drops"
 	     " at once), or dontneed_to_free (MADV_DONTNEED sent as MADV_FREE; tcmalloc and mimalloc only)"),

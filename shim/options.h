@@ -27,6 +27,7 @@ enum mv_opt_id {
 	MV_OPT_STATS_TEXT_FILE,
 	MV_OPT_PRINT_CONFIG,
 	MV_OPT_STRICT,
+	MV_OPT_TIME_EVERY,
 	MV_OPT_MADVISE,
 	MV_OPT_PT_RECLAIM,
 	MV_OPT_COUNT
@@ -39,6 +40,7 @@ struct mv_options {
 	char stats_text_file[MV_PATH_MAX]; /* the stats table here, not stderr; %p = pid */
 	bool print_config;               /* effective configuration on stderr at start */
 	bool strict;                     /* bad configuration: exit 2 instead of passthrough */
+	uint32_t time_every;             /* time one call in N per row (power of two) */
 	int madvise;                     /* enum mv_madvise_mode: how allocator purges are sent */
 	bool pt_reclaim;                 /* allocator purges: whole 2 MiB cores as one MADV_DONTNEED */
 	unsigned char source[MV_OPT_COUNT]; /* enum mv_source per key */

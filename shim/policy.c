@@ -10,8 +10,6 @@
 #define PAGE 4096UL
 #define PMD (2UL << 20)
 
-struct mv_policy mv_policy;
-
 static void refuse(int fd, int strict, const char *key, const char *why)
 {
 	char buf[320];

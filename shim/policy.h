@@ -21,8 +21,6 @@ struct mv_policy {
 	uintptr_t alloc_lo, alloc_hi;
 };
 
-extern struct mv_policy mv_policy;
-
 /* Decide what is in force from the options, the allocator and the kernel.
  * A requested strategy that is unsafe or useless here is turned off with one
  * line on stderr_fd naming the key and the reason; with strict it exits 2.

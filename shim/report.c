@@ -24,6 +24,14 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	r->ticks_per_sec = mv_clock_ticks_per_sec();
 }
 
+double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row)
+{
+	if (!row->timed)
+		return 0;
+	double per_call = (double)row->ticks * 1e9 / r->ticks_per_sec / (double)row->timed;
+	return per_call * (double)row->calls;
+}
+
 int mv_report_expand_path(const char *t, long pid, char *out, size_t cap)
 {
 	struct mv_outbuf o;

@@ -25,6 +25,8 @@ struct mv_report {
 /* Fill *r from the live process (stats merged from every thread). */
 void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 		      const struct mv_allocator_info *alloc, uint64_t start_ns);
+/* Estimated time inside the kernel for a row's calls, from its timed calls. */
+double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row);
 void mv_report_text(const struct mv_report *r, int fd);
 void mv_report_json(const struct mv_report *r, int fd);
 

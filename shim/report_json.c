@@ -4,7 +4,7 @@
 #include "outbuf.h"
 #include <string.h>
 #include "mvconfig.h"
-#include "policy.h"
+#include "hot.h"
 
 static void key(struct mv_outbuf *o, const char *k)
 {
@@ -31,10 +31,6 @@ static void kv_i64(struct mv_outbuf *o, const char *k, int64_t v, int comma)
 		mv_out_char(o, ',');
 }
 
-static uint64_t ns_of(const struct mv_report *r, uint64_t ticks)
-{
-	return (uint64_t)((double)ticks * 1e9 / r->ticks_per_sec);
-}
 
 static void config_obj(struct mv_outbuf *o, const struct mv_options *opt)
 {
@@ -101,9 +97,9 @@ static void policy_obj(struct mv_outbuf *o, const struct mv_report *r)
 	key(o, "policy");
 	mv_out_char(o, '{');
 	key(o, "madvise");
-	mv_out_json_str(o, mv_madvise_mode_name(mv_policy.madvise_mode));
+	mv_out_json_str(o, mv_madvise_mode_name(mv_hot.policy.madvise_mode));
 	mv_out_char(o, ',');
-	kv_bool(o, "pt_reclaim", mv_policy.pt_reclaim);
+	kv_bool(o, "pt_reclaim", mv_hot.policy.pt_reclaim);
 	for (int i = 0; i < MV_POL_COUNT; i++)
 		kv_u64(o, mv_stats_policy_name(i), r->stats.policy[i], i + 1 < MV_POL_COUNT);
 	mv_out_str(o, "},");
@@ -133,7 +129,8 @@ static void row_obj(struct mv_outbuf *o, const struct mv_report *r, int i)
 	kv_u64(o, "errors", row->errors, 1);
 	kv_u64(o, "ranges", row->ranges, 1);
 	kv_u64(o, "bytes", row->bytes, 1);
-	kv_u64(o, "kernel_ns", ns_of(r, row->ticks), 1);
+	kv_u64(o, "kernel_ns", (uint64_t)mv_report_kernel_ns(r, row), 1);
+	kv_u64(o, "timed_calls", row->timed, 1);
 	kv_u64(o, "pmd_ranges", row->pmd_calls, 1);
 	key(o, "hist");
 	mv_out_char(o, '[');
@@ -159,13 +156,14 @@ static void totals_obj(struct mv_outbuf *o, const struct mv_report *r)
 	mv_out_char(o, '{');
 	for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct mv_stat_row sum = { 0 };
+		double ns = 0;
 		for (int i = 0; i < MV_ROW_COUNT; i++) {
 			if (strcmp(mv_stats_row_kind(i), kinds[k]))
 				continue;
 			sum.calls += r->stats.row[i].calls;
 			sum.errors += r->stats.row[i].errors;
 			sum.bytes += r->stats.row[i].bytes;
-			sum.ticks += r->stats.row[i].ticks;
+			ns += mv_report_kernel_ns(r, &r->stats.row[i]);
 		}
 		if (k)
 			mv_out_char(o, ',');
@@ -174,7 +172,7 @@ static void totals_obj(struct mv_outbuf *o, const struct mv_report *r)
 		kv_u64(o, "calls", sum.calls, 1);
 		kv_u64(o, "errors", sum.errors, 1);
 		kv_u64(o, "bytes", sum.bytes, 1);
-		kv_u64(o, "kernel_ns", ns_of(r, sum.ticks), 0);
+		kv_u64(o, "kernel_ns", (uint64_t)ns, 0);
 		mv_out_char(o, '}');
 	}
 	mv_out_char(o, '}');

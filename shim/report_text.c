@@ -1,12 +1,7 @@
 /* report_text.c - the stats table people read at exit. */
 #include "report.h"
 #include "outbuf.h"
-#include "policy.h"
-
-static double ns_of(const struct mv_report *r, uint64_t ticks)
-{
-	return (double)ticks * 1e9 / r->ticks_per_sec;
-}
+#include "hot.h"
 
 static void bytes_h(struct mv_outbuf *o, uint64_t b, int w)
 {
@@ -91,7 +86,7 @@ void mv_report_text(const struct mv_report *r, int fd)
 		if (!row->calls)
 			continue;
 		any = 1;
-		double ns = ns_of(r, row->ticks);
+		double ns = mv_report_kernel_ns(r, row);
 		mv_out_str(&o, "madvisor: ");
 		mv_out_pad_str(&o, mv_stats_row_kind(i), 17);
 		mv_out_pad_str(&o, mv_stats_row_detail(i), 20);
@@ -120,10 +115,10 @@ void mv_report_text(const struct mv_report *r, int fd)
 	}
 	if (!any)
 		mv_out_str(&o, "madvisor: (no calls seen)\n");
-	if (mv_policy.active) {
+	if (mv_hot.policy.active) {
 			mv_out_str(&o, "madvisor: policy madvise:");
-		mv_out_str(&o, mv_madvise_mode_name(mv_policy.madvise_mode));
-		mv_out_str(&o, mv_policy.pt_reclaim ? ", pt_reclaim:true" : ", pt_reclaim:false");
+		mv_out_str(&o, mv_madvise_mode_name(mv_hot.policy.madvise_mode));
+		mv_out_str(&o, mv_hot.policy.pt_reclaim ? ", pt_reclaim:true" : ", pt_reclaim:false");
 		for (int i = 0; i < MV_POL_COUNT; i++) {
 			mv_out_str(&o, i ? ", " : ": ");
 			mv_out_str(&o, mv_stats_policy_name(i));

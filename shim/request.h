@@ -28,13 +28,19 @@ struct mv_request {
 	int flags;              /* mmap, mremap, process_madvise */
 	int fd;                 /* mmap; pidfd for process_madvise */
 	void *addr;
-	size_t len;             /* total bytes (sum of the iovec for process_madvise) */
-	off_t off;              /* mmap */
-	size_t new_len;         /* mremap */
-	void *new_addr;         /* mremap with MREMAP_FIXED / MREMAP_DONTUNMAP */
-	const struct iovec *iov; /* process_madvise */
-	size_t vlen;            /* process_madvise */
+	size_t len;             /* bytes (old length for mremap; 0 for process_madvise) */
 	const void *caller;     /* return address of the intercepted call */
+	union {
+		off_t off;      /* mmap */
+		struct {        /* mremap */
+			size_t new_len;
+			void *new_addr; /* with MREMAP_FIXED / MREMAP_DONTUNMAP */
+		};
+		struct {        /* process_madvise */
+			const struct iovec *iov;
+			size_t vlen;
+		};
+	};
 };
 
 /* Run one request through the policy and the kernel. Returns what the kernel

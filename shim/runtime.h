@@ -11,7 +11,6 @@
 struct mv_runtime {
 	struct mv_options opt;
 	struct mv_allocator_info allocator;
-	int counting;      /* record stats for each call (opt.enabled) */
 	int configured;    /* constructor has run */
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start (or at fork, in a child) */
 };

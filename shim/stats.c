@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include "stats.h"
 #include "rawsys.h"
+#include "hot.h"
 
 #define MV_SLOTS 1024
 #define PMD_SIZE (2UL << 20)
@@ -43,7 +44,7 @@ int mv_stats_row_advice(int row)
 	return -1;
 }
 
-int mv_stats_row(const struct mv_request *q)
+static inline int row_of(const struct mv_request *q)
 {
 	switch (q->kind) {
 	case MV_MADVISE:
@@ -65,6 +66,11 @@ int mv_stats_row(const struct mv_request *q)
 		break;
 	}
 	return MV_ROW_MPROTECT;
+}
+
+int mv_stats_row(const struct mv_request *q)
+{
+	return row_of(q);
 }
 
 int mv_stats_bucket(size_t bytes)
@@ -94,6 +100,7 @@ static void slot_release(void *p)
 	if (tls_state != TLS_OWN)
 		return;
 	tls_state = TLS_EXITED;
+	tls_slot = NULL;
 	__atomic_store_n(&slot_owned[tls_index], 0, __ATOMIC_RELEASE);
 }
 
@@ -126,7 +133,6 @@ static struct mv_stats *slot_claim(void)
 			__atomic_store_n(&slot_mem[i], s, __ATOMIC_RELEASE);
 		}
 		tls_index = i;
-		tls_slot = s;
 		/* The key's destructor hands the slot back when the thread exits;
 		 * without it the slot would stay owned, so keep using "shared". */
 		if (pthread_setspecific(slot_key, s) != 0) {
@@ -135,22 +141,32 @@ static struct mv_stats *slot_claim(void)
 		}
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		tls_state = TLS_OWN;
+		tls_slot = s;
 		return &s->s;
 	}
 	tls_state = TLS_EXITED; /* no slot: this thread uses the shared one */
 	return NULL;
 }
 
+/* tls_slot is set exactly while the thread owns a slot (state TLS_OWN). */
 static inline struct mv_stats *my_stats(void)
 {
-	if (__builtin_expect(tls_state == TLS_OWN, 1))
-		return &tls_slot->s;
+	struct slot *s = tls_slot;
+	if (__builtin_expect(s != NULL, 1))
+		return &s->s;
 	if (tls_state == TLS_NONE && __atomic_load_n(&threads_ready, __ATOMIC_ACQUIRE))
 		return slot_claim();
 	return NULL;
 }
 
 /* ---- recording --------------------------------------------------------- */
+
+/* Whether a row lives in this thread's own slot (else in the shared one). */
+static inline int my_owns(const struct mv_stat_row *r)
+{
+	const struct slot *s = tls_slot;
+	return s && (const void *)r >= (const void *)s && (const void *)r < (const void *)(s + 1);
+}
 
 /* Add to a counter. A thread's own slot has one writer, but a signal handler
  * on that thread may record in the middle of an update: on x86 a single
@@ -168,35 +184,91 @@ static inline void bump(uint64_t *c, uint64_t v, int own)
 	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
 
-void mv_stats_record(const struct mv_request *q, long result, uint64_t ticks)
+void mv_stats_set_time_every(unsigned n)
+{
+	unsigned p = 1;
+	while (n && p <= n / 2)
+		p *= 2;
+	mv_hot.time_mask = p - 1;
+}
+
+/* ranges is only kept for process_madvise; for other kinds it equals calls
+ * less errors, filled in at merge time. */
+static inline void count_range(struct mv_stat_row *r, const void *addr, size_t len, int own)
+{
+	bump(&r->bytes, len, own);
+	bump(&r->hist[mv_stats_bucket(len)], 1, own);
+	if (__builtin_expect(len >= PMD_SIZE, 0) && covers_pmd((uintptr_t)addr, len))
+		bump(&r->pmd_calls, 1, own);
+}
+
+static inline struct mv_stat_row *begin(struct mv_stats *st, const struct mv_request *q, int *timed, int own)
+{
+	struct mv_stat_row *r = &st->row[row_of(q)];
+	*timed = !(__atomic_load_n(&r->calls, __ATOMIC_RELAXED) & mv_hot.time_mask);
+	bump(&r->calls, 1, own);
+	/* process_madvise: what was advised is known only afterwards. */
+	if (q->kind != MV_PROCESS_MADVISE)
+		count_range(r, q->addr, q->len, own);
+	return r;
+}
+
+__attribute__((cold, noinline)) static struct mv_stat_row *begin_slow(const struct mv_request *q, int *timed)
 {
 	struct mv_stats *mine = my_stats();
-	int own = mine != NULL;
-	struct mv_stat_row *r = &(own ? mine : &shared)->row[mv_stats_row(q)];
-	int failed = mv_raw_failed(result);
+	return mine ? begin(mine, q, timed, 1) : begin(&shared, q, timed, 0);
+}
 
-	bump(&r->calls, 1, own);
-	bump(&r->ticks, ticks, own);
-	if (failed) {
+__attribute__((hot)) struct mv_stat_row *mv_stats_begin(const struct mv_request *q, int *timed)
+{
+	struct slot *s = tls_slot;
+	if (__builtin_expect(s != NULL, 1))
+		return begin(&s->s, q, timed, 1);
+	return begin_slow(q, timed);
+}
+
+/* A failed call, or a process_madvise whose ranges are known only now. */
+__attribute__((cold, noinline)) static void end_slow(struct mv_stat_row *r, const struct mv_request *q, long result)
+{
+	int own = my_owns(r);
+	if (mv_raw_failed(result)) {
 		bump(&r->errors, 1, own);
-		return;
-	}
-	if (q->kind == MV_PROCESS_MADVISE) {
-		/* The kernel read the iovec successfully, so it is readable. */
-		bump(&r->bytes, (uint64_t)result, own);
-		for (size_t i = 0; i < q->vlen; i++) {
-			bump(&r->ranges, 1, own);
-			bump(&r->hist[mv_stats_bucket(q->iov[i].iov_len)], 1, own);
-			if (covers_pmd((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len))
-				bump(&r->pmd_calls, 1, own);
+		if (q->kind != MV_PROCESS_MADVISE) {
+			/* A failed call advised nothing: take back what begin counted. */
+			bump(&r->bytes, (uint64_t)0 - q->len, own);
+			bump(&r->hist[mv_stats_bucket(q->len)], (uint64_t)-1, own);
+			if (covers_pmd((uintptr_t)q->addr, q->len))
+				bump(&r->pmd_calls, (uint64_t)-1, own);
 		}
 		return;
 	}
-	bump(&r->ranges, 1, own);
-	bump(&r->bytes, q->len, own);
-	bump(&r->hist[mv_stats_bucket(q->len)], 1, own);
-	if (covers_pmd((uintptr_t)q->addr, q->len))
-		bump(&r->pmd_calls, 1, own);
+	/* process_madvise succeeded: the kernel read the iovec, so it is readable. */
+	bump(&r->bytes, (uint64_t)result, own);
+	for (size_t i = 0; i < q->vlen; i++) {
+		bump(&r->ranges, 1, own);
+		bump(&r->hist[mv_stats_bucket(q->iov[i].iov_len)], 1, own);
+		if (covers_pmd((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len))
+			bump(&r->pmd_calls, 1, own);
+	}
+}
+
+__attribute__((hot)) void mv_stats_end(struct mv_stat_row *r, const struct mv_request *q, long result,
+				       uint64_t ticks, int timed)
+{
+	if (__builtin_expect(timed, 0)) {
+		int own = my_owns(r);
+		bump(&r->ticks, ticks, own);
+		bump(&r->timed, 1, own);
+	}
+	if (__builtin_expect(mv_raw_failed(result) || q->kind == MV_PROCESS_MADVISE, 0))
+		end_slow(r, q, result);
+}
+
+void mv_stats_record(const struct mv_request *q, long result, uint64_t ticks)
+{
+	int timed;
+	struct mv_stat_row *r = mv_stats_begin(q, &timed);
+	mv_stats_end(r, q, result, ticks, 1);
 }
 
 void mv_stats_policy(int counter, uint64_t v)
@@ -236,6 +308,9 @@ void mv_stats_merge(struct mv_stats *out)
 		if (s)
 			add_atomic(out, &s->s);
 	}
+	for (int i = 0; i < MV_ROW_COUNT; i++)
+		if (i < MV_ROW_PROCESS_MADVISE || i >= MV_ROW_POSIX_MADVISE)
+			out->row[i].ranges = out->row[i].calls - out->row[i].errors;
 }
 
 void mv_stats_reset(void)

@@ -32,9 +32,10 @@ struct mv_stat_row {
 	uint64_t calls;
 	uint64_t errors;
 	uint64_t ranges;     /* iovec entries for process_madvise, else = calls */
-	uint64_t bytes;      /* bytes asked for (mremap: old length) */
-	uint64_t ticks;      /* time inside the kernel call, in clock ticks */
-	uint64_t pmd_calls;  /* calls whose range covers a whole aligned 2 MiB */
+	uint64_t bytes;      /* bytes asked for by successful calls (mremap: old length) */
+	uint64_t ticks;      /* time inside the timed calls, in clock ticks */
+	uint64_t timed;      /* calls that were timed (one in mv_stats_time_every) */
+	uint64_t pmd_calls;  /* ranges covering a whole aligned 2 MiB region */
 	uint64_t hist[MV_HIST_BUCKETS];
 };
 
@@ -66,7 +67,19 @@ uint64_t mv_stats_bucket_floor(int bucket);
 const char *mv_stats_row_kind(int row);    /* "madvise", "munmap", ... */
 const char *mv_stats_row_detail(int row);  /* "MADV_DONTNEED", "anon-private", ... */
 
-/* Record one completed call. result is the kernel-style result. */
+/* ---- hot path ---------------------------------------------------------------
+ * mv_stats_begin counts a call before it is made and says whether to time
+ * it; mv_stats_end adds the time of a timed call and corrects a failed one.
+ * Counting before the call keeps the counters' page out of the path after
+ * it: a purge flushes the TLB, and every page touched afterwards costs a
+ * page walk. One call in mv_stats_time_every of each row is timed (the first
+ * of each row always); kernel time is estimated from those. */
+struct mv_stat_row *mv_stats_begin(const struct mv_request *req, int *timed);
+void mv_stats_end(struct mv_stat_row *row, const struct mv_request *req, long result, uint64_t ticks, int timed);
+/* Time one call in n (rounded down to a power of two; 1 = every call). */
+void mv_stats_set_time_every(unsigned n);
+
+/* Record one completed, timed call (begin + end; used by tests and tools). */
 void mv_stats_record(const struct mv_request *req, long result, uint64_t ticks);
 
 /* Add v to a policy counter. */
