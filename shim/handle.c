@@ -38,7 +38,7 @@ __attribute__((hot)) long mv_handle(const struct mv_request *q)
 	 * through a wrapped symbol (gperftools' mmap calls syscall(SYS_mmap)),
 	 * which is the same logical call, or a signal handler interrupting it,
 	 * which is a new call to count. Both go straight to the kernel. */
-	int nested = mv_kernel_in_next;
+	int nested = __builtin_expect(mv_hot.have_next, 0) && mv_kernel_in_next;
 	if (__builtin_expect(nested, 0) && mv_kernel_from_next(q->caller))
 		return raw(q);
 	if (!__atomic_load_n(&mv_hot.counting, __ATOMIC_RELAXED))
