@@ -17,6 +17,7 @@
 #include "report.h"
 #include "runtime.h"
 #include "stats.h"
+#include "worker.h"
 
 static const char *env_get(const char *name)
 {
@@ -65,6 +66,7 @@ static void atfork_child(void)
 {
 	/* The child counts its own calls from here on. */
 	mv_stats_atfork_child();
+	mv_worker_atfork_child();
 	mv_clock_start();
 	mv_rt.start_ns = mv_clock_mono_ns();
 }
@@ -97,6 +99,7 @@ __attribute__((constructor)) static void mv_init(void)
 
 __attribute__((destructor)) static void mv_fini(void)
 {
+	mv_worker_stop();
 	if (mv_rt.configured && mv_rt.opt.enabled)
 		mv_report_at_exit(&mv_rt.opt, &mv_rt.allocator, mv_rt.start_ns);
 }

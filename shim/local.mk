@@ -16,4 +16,5 @@ shim_libshim_la_SOURCES = \
 	shim/report.c shim/report.h shim/report_text.c shim/report_json.c \
 	shim/runtime.h shim/hot.h shim/probe.c shim/probe.h \
 	shim/policy.c shim/policy.h \
+	shim/worker.c shim/worker.h \
 	shim/handle.c

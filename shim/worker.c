@@ -1,0 +1,154 @@
+/* worker.c - one background thread running periodic tasks.
+ *
+ * Sleeps on a futex word with a timeout (the nearest task deadline), so a
+ * wake-up from any thread or signal handler is one atomic add and a
+ * FUTEX_WAKE system call. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include "clock.h"
+#include "outbuf.h"
+#include "rawsys.h"
+#include "worker.h"
+
+static struct mv_task *tasks[MV_WORKER_TASKS];
+static int ntasks;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* task table and start/stop only */
+static pthread_t thread;
+static int running;       /* thread exists */
+static int stopping;
+static unsigned wake_seq; /* futex word */
+static uint64_t passes;
+static __thread int is_worker __attribute__((tls_model("initial-exec")));
+static int failed_once;
+
+static void futex_wait(unsigned *w, unsigned old, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	mv_raw4(SYS_futex, w, FUTEX_WAIT_PRIVATE, old, &ts);
+}
+
+void mv_worker_wake(void)
+{
+	__atomic_fetch_add(&wake_seq, 1, __ATOMIC_RELEASE);
+	mv_raw3(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1);
+}
+
+uint64_t mv_worker_passes(void)
+{
+	return __atomic_load_n(&passes, __ATOMIC_ACQUIRE);
+}
+
+int mv_worker_is_self(void)
+{
+	return is_worker;
+}
+
+static void *loop(void *arg)
+{
+	(void)arg;
+	is_worker = 1;
+	prctl(PR_SET_NAME, "madvisor", 0, 0, 0);
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
+		unsigned seq = __atomic_load_n(&wake_seq, __ATOMIC_ACQUIRE);
+		uint64_t now = mv_clock_mono_ns(), sleep = 1000000000u;
+		int n = __atomic_load_n(&ntasks, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < n; i++) {
+			struct mv_task *t = tasks[i];
+			if (now >= t->next_ns) {
+				t->run(t->arg, now);
+				now = mv_clock_mono_ns();
+				t->next_ns = now + t->period_ns;
+			}
+			if (t->next_ns - now < sleep)
+				sleep = t->next_ns - now;
+		}
+		__atomic_fetch_add(&passes, 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&wake_seq, __ATOMIC_ACQUIRE) == seq)
+			futex_wait(&wake_seq, seq, sleep);
+	}
+	return NULL;
+}
+
+static void say_failed(int err)
+{
+	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_ACQ_REL))
+		return;
+	char buf[160];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: cannot start the background thread (error ");
+	mv_out_i64(&o, err);
+	mv_out_str(&o, "); features that need it stay off\n");
+	mv_out_flush(&o);
+}
+
+/* Call with lock held. */
+static int start_locked(void)
+{
+	if (running)
+		return 0;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a full mask */
+	__atomic_store_n(&stopping, 0, __ATOMIC_RELEASE);
+	int err = pthread_create(&thread, NULL, loop, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		say_failed(err);
+		return -1;
+	}
+	running = 1;
+	return 0;
+}
+
+int mv_worker_ensure(void)
+{
+	if (__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&lock);
+	int r = ntasks ? start_locked() : 0;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int mv_worker_add(struct mv_task *t)
+{
+	pthread_mutex_lock(&lock);
+	if (ntasks == MV_WORKER_TASKS) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	t->next_ns = 0;
+	tasks[ntasks] = t;
+	__atomic_store_n(&ntasks, ntasks + 1, __ATOMIC_RELEASE);
+	int r = start_locked();
+	pthread_mutex_unlock(&lock);
+	mv_worker_wake();
+	return r;
+}
+
+void mv_worker_atfork_child(void)
+{
+	/* The mutex may have been held by a thread that does not exist here. */
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	lock = fresh;
+	running = 0;
+	stopping = 0;
+	is_worker = 0;
+}
+
+void mv_worker_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	if (running && !is_worker) {
+		__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
+		mv_worker_wake();
+		pthread_join(thread, NULL);
+		running = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
