@@ -1,11 +1,20 @@
 # bench/: workload programs, the with/without runner and the overhead benchmark.
 # The workloads are also used by the integration tests, so `make` builds them.
-noinst_PROGRAMS += bench/workloads/churn bench/workloads/mmap_churn bench/workloads/purge_loop
+noinst_PROGRAMS += bench/workloads/churn bench/workloads/mmap_churn bench/workloads/purge_loop \
+	bench/workloads/fault_contention bench/workloads/sparse_touch bench/monitor \
+	bench/workloads/pt_shrink
 
 bench_workloads_churn_SOURCES = bench/workloads/churn.c bench/workloads/wl.h
 bench_workloads_churn_LDADD = -lpthread
 bench_workloads_mmap_churn_SOURCES = bench/workloads/mmap_churn.c bench/workloads/wl.h
 bench_workloads_mmap_churn_LDADD = -lpthread
 bench_workloads_purge_loop_SOURCES = bench/workloads/purge_loop.c bench/workloads/wl.h
+bench_workloads_fault_contention_SOURCES = bench/workloads/fault_contention.c bench/workloads/wl.h
+bench_workloads_fault_contention_LDADD = -lpthread
+bench_workloads_sparse_touch_SOURCES = bench/workloads/sparse_touch.c bench/workloads/wl.h
+bench_monitor_SOURCES = bench/monitor.c
+bench_workloads_pt_shrink_SOURCES = bench/workloads/pt_shrink.c bench/workloads/wl.h
+bench_workloads_pt_shrink_LDADD = -ldl
 
-EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md
+EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md \
+	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh
