@@ -16,5 +16,5 @@ bench_monitor_SOURCES = bench/monitor.c
 bench_workloads_pt_shrink_SOURCES = bench/workloads/pt_shrink.c bench/workloads/wl.h
 bench_workloads_pt_shrink_LDADD = -ldl
 
-EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md \
+EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive \
 	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh

@@ -14,10 +14,14 @@
 #include "kernel.h"
 #include "hot.h"
 #include "probe.h"
+#include "ptmodel_hook.h"
+#include "trace.h"
 #include "report.h"
 #include "runtime.h"
 #include "stats.h"
 #include "worker.h"
+#include "munmap.h"
+#include "alloc_start.h"
 
 static const char *env_get(const char *name)
 {
@@ -67,6 +71,8 @@ static void atfork_child(void)
 	/* The child counts its own calls from here on. */
 	mv_stats_atfork_child();
 	mv_worker_atfork_child();
+	mv_ptm_atfork_child();
+	mv_trace_atfork_child();
 	mv_clock_start();
 	mv_rt.start_ns = mv_clock_mono_ns();
 }
@@ -92,6 +98,16 @@ __attribute__((constructor)) static void mv_init(void)
 	 * will show it. Calls made before this point were counted anyway. */
 	if (!mv_rt.opt.stats && !mv_rt.opt.stats_file[0] && !mv_rt.opt.stats_text_file[0])
 		__atomic_store_n(&mv_hot.counting, 0, __ATOMIC_RELAXED);
+	mv_munmap_start(&mv_rt.opt, 2); /* munmap strategies (off by default) */
+	/* Allocator API, knobs, adaptive purging, live stats, attribution. */
+	mv_alloc_start(&mv_rt.opt, &mv_rt.allocator, 2);
+	/* Call trace, page-table model and stranded-table sweep (off by default;
+	 * the trace first, so that it holds the model's first sample). */
+	if (mv_rt.opt.trace[0] &&
+	    mv_trace_start(mv_rt.opt.trace, mv_rt.opt.trace_max, (unsigned)mv_rt.allocator.kind, 2) == 0)
+		__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
+	if (mv_rt.opt.ptmodel || mv_rt.opt.sweep)
+		mv_ptm_start(&mv_rt.opt, mv_probe_get()->pt_reclaim, 2);
 	if (mv_rt.opt.print_config)
 		mv_config_print(&mv_rt.opt, 2);
 	mv_rt.configured = 1;
@@ -102,4 +118,5 @@ __attribute__((destructor)) static void mv_fini(void)
 	mv_worker_stop();
 	if (mv_rt.configured && mv_rt.opt.enabled)
 		mv_report_at_exit(&mv_rt.opt, &mv_rt.allocator, mv_rt.start_ns);
+	mv_trace_flush(); /* after the report: its final sample is traced too */
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "replay.h"
 #include "mvconfig.h"
 #include "config.h"
 #include "options.h"
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "config") == 0)
 		return config_cmd(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		return mv_replay_main(argc - 1, argv + 1);
 
 	/* '+': stop at the first non-option, which starts the command. */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {

@@ -515,6 +515,10 @@ void mv_config_print(const struct mv_options *o, int fd)
 		mv_out_str(&b, "madvisor: config ");
 		mv_out_str(&b, d->name);
 		mv_out_str(&b, " = ");
+		if ((d->flags & MV_OPT_F_UNSET) && o->source[i] == MV_SRC_DEFAULT) {
+			mv_out_str(&b, "unset: the allocator's own (default)\n");
+			continue;
+		}
 		switch (d->type) {
 		case MV_T_BOOL: {
 			bool v;

@@ -9,6 +9,10 @@
 #include "stats.h"
 #include "runtime.h"
 #include "hot.h"
+#include "munmap.h"
+#include "ptmodel_hook.h"
+#include "trace.h"
+#include "attrib.h"
 
 struct mv_runtime mv_rt;
 __attribute__((aligned(64))) struct mv_hot mv_hot = { .counting = 1, .time_mask = 15 };
@@ -22,13 +26,75 @@ __attribute__((cold, noinline)) static long raw(const struct mv_request *q)
 
 /* The strategy for a request: the policy for an allocator's purge, the
  * kernel for everything else. */
-static inline long dispatch(const struct mv_request *q, int nested)
+static inline __attribute__((always_inline)) long dispatch(const struct mv_request *q, int nested)
 {
 	if (__builtin_expect(nested, 0))
 		return raw(q);
 	if (mv_policy_applies(&mv_hot.policy, q))
 		return mv_policy_madvise(&mv_hot.policy, q);
 	return mv_kernel_call(q);
+}
+
+/* Off the default path (a bit of mv_hot.counting is set): a munmap strategy
+ * (munmap.h), when on, takes every call. */
+static inline long dispatch_all(const struct mv_request *q, int nested)
+{
+	if (!nested && (__atomic_load_n(&mv_hot.counting, __ATOMIC_RELAXED) & MV_COUNT_MUNMAP))
+		return mv_munmap_dispatch(q);
+	return dispatch(q, nested);
+}
+
+__attribute__((cold, noinline)) static long munmapped(const struct mv_request *q, int nested, int count)
+{
+	if (!count)
+		return dispatch_all(q, nested);
+	int timed;
+	struct mv_stat_row *row = mv_stats_begin(q, &timed);
+	uint64_t t0 = timed ? mv_ticks() : 0;
+	long r = dispatch_all(q, nested);
+	mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
+	return r;
+}
+
+/* With the page-table model (ptmodel_hook.h) or the trace (trace.h) on: the
+ * call between the model's hooks, recorded, counted when a report is asked for. */
+__attribute__((cold, noinline)) static long modelled(const struct mv_request *q, int nested, int count)
+{
+	int model = mv_ptm_ready();
+	int excl = model ? mv_ptm_before(q) : 0, timed = 0;
+	struct mv_stat_row *row = count ? mv_stats_begin(q, &timed) : NULL;
+	uint64_t t0 = timed ? mv_ticks() : 0;
+	long r = dispatch_all(q, nested);
+	if (row)
+		mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
+	if (model)
+		mv_ptm_after(q, r, excl);
+	/* The allocator's calls, whatever the policy in force: replay may try another. */
+	const struct mv_allocator_info *a = &mv_rt.allocator;
+	mv_trace_call(q, r, !a->in_executable && (uintptr_t)q->caller - a->text_lo < a->text_hi - a->text_lo);
+	return r;
+}
+
+/* With purge attribution on (attrib.h): a sampled purge is timed and its
+ * stack recorded around the usual path. */
+__attribute__((cold, noinline)) static long attributed(const struct mv_request *q, int nested, int counting)
+{
+	struct mv_attrib_sample s;
+	int sampled = mv_attrib_begin(q, &s);
+	uint64_t t0 = sampled ? mv_ticks() : 0;
+	long r;
+	if (counting & MV_COUNT_MODEL) {
+		r = modelled(q, nested, counting & 1);
+	} else {
+		int timed;
+		struct mv_stat_row *row = mv_stats_begin(q, &timed);
+		uint64_t t1 = timed ? mv_ticks() : 0;
+		r = dispatch_all(q, nested);
+		mv_stats_end(row, q, r, timed ? mv_ticks() - t1 : 0, timed);
+	}
+	if (sampled)
+		mv_attrib_end(&s, q, r, mv_ticks() - t0);
+	return r;
 }
 
 __attribute__((hot)) long mv_handle(const struct mv_request *q)
@@ -41,8 +107,13 @@ __attribute__((hot)) long mv_handle(const struct mv_request *q)
 	int nested = __builtin_expect(mv_hot.have_next, 0) && mv_kernel_in_next;
 	if (__builtin_expect(nested, 0) && mv_kernel_from_next(q->caller))
 		return raw(q);
-	if (!__atomic_load_n(&mv_hot.counting, __ATOMIC_RELAXED))
+	int counting = __atomic_load_n(&mv_hot.counting, __ATOMIC_RELAXED);
+	if (!counting)
 		return dispatch(q, nested);
+	if (__builtin_expect(counting & ~1, 0)) /* page-table model, purge attribution */
+		return counting & MV_COUNT_ATTRIB  ? attributed(q, nested, counting)
+		       : counting & MV_COUNT_MODEL ? modelled(q, nested, counting & 1)
+						   : munmapped(q, nested, counting & 1);
 	int timed;
 	struct mv_stat_row *row = mv_stats_begin(q, &timed);
 	uint64_t t0 = timed ? mv_ticks() : 0;

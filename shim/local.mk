@@ -18,3 +18,22 @@ shim_libshim_la_SOURCES = \
 	shim/policy.c shim/policy.h \
 	shim/worker.c shim/worker.h \
 	shim/handle.c
+# Allocator integration: allocator APIs and knobs, adaptive purging, live
+# stats, purge attribution.
+shim_libshim_la_SOURCES += \
+	shim/alloc_api.c shim/alloc_api.h shim/alloc_knobs.c \
+	shim/alloc_jemalloc.c shim/alloc_tcmalloc.c shim/alloc_mimalloc.c shim/alloc_glibc.c \
+	shim/alloc_start.c shim/alloc_start.h \
+	shim/report_alloc.c shim/report_prom.c \
+	shim/live.c shim/live.h \
+	shim/pressure.c shim/pressure.h shim/adaptive.c shim/adaptive.h \
+	shim/attrib.c shim/attrib.h shim/attrib_unwind.c
+# Page-table model and stranded-table sweep.
+shim_libshim_la_SOURCES += \
+	shim/ptmodel.c shim/ptmodel.h shim/ptmodel_hook.h shim/ptmodel_events.c \
+	shim/ptmodel_sample.c shim/ptmodel_start.c shim/sweep.c shim/sweep.h \
+	shim/trace.c shim/trace.h
+# munmap strategies: map registry, recycling cache, deferred munmap.
+shim_libshim_la_SOURCES += \
+	shim/lock.h shim/registry.c shim/registry.h shim/mapcache.c shim/mapcache.h \
+	shim/zero.c shim/zero.h shim/munmap.c shim/munmap.h

@@ -25,6 +25,11 @@
 		 def, 0, 0, help, 0, names }
 
 static const char *const madvise_modes[] = { "passthrough", "free_to_dontneed", "dontneed_to_free", NULL };
+/* Keys with a dotted name ("jemalloc.dirty_decay_ms") for field `field`. */
+#define NKEY(id, name, type, field, def, lo, hi, help, flags, names) \
+	[id] = { name, type, offsetof(struct mv_options, field), FIELD_SIZE(field), def, lo, hi, help, flags, names }
+static const char *const live_signals[] = { "off", "SIGUSR1", "SIGUSR2", NULL };
+static const char *const munmap_modes[] = { "passthrough", "recycle", "defer", NULL };
 
 const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	BOOL(MV_OPT_ENABLED, enabled, "true",
@@ -48,12 +53,121 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	BOOL(MV_OPT_PT_RECLAIM, pt_reclaim, "false",
 	     "allocator purges covering whole 2 MiB-aligned regions send that core as one MADV_DONTNEED,"
 	     " so the kernel frees its page table (needs PT_RECLAIM, Linux 6.14+)"),
+	NKEY(MV_OPT_JEMALLOC_DIRTY_DECAY_MS, "jemalloc.dirty_decay_ms", MV_T_UINT, jemalloc_dirty_decay_ms, "",
+	     0, 2147483647, "jemalloc: purge dirty pages after this many ms (all arenas; unset: jemalloc's own, 10000)",
+	     MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_JEMALLOC_MUZZY_DECAY_MS, "jemalloc.muzzy_decay_ms", MV_T_UINT, jemalloc_muzzy_decay_ms, "",
+	     0, 2147483647, "jemalloc: muzzy (MADV_FREE'd) pages decay time in ms (unset: jemalloc's own, 0)",
+	     MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_JEMALLOC_BACKGROUND_THREAD, "jemalloc.background_thread", MV_T_BOOL, jemalloc_background_thread,
+	     "", 0, 1, "jemalloc: purge from jemalloc's background threads (unset: jemalloc's own, false)",
+	     MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_TCMALLOC_AGGRESSIVE_DECOMMIT, "tcmalloc.aggressive_decommit", MV_T_BOOL,
+	     tcmalloc_aggressive_decommit, "", 0, 1,
+	     "tcmalloc: return every freed span at once (tcmalloc.aggressive_memory_decommit; unset: tcmalloc's own)",
+	     MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_TCMALLOC_RELEASE_RATE, "tcmalloc.release_rate", MV_T_UINT, tcmalloc_release_rate, "", 0, 100,
+	     "tcmalloc: background release rate, 0 = never (TCMALLOC_RELEASE_RATE; unset: tcmalloc's own, 1)",
+	     MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_MIMALLOC_PURGE_DELAY, "mimalloc.purge_delay", MV_T_UINT, mimalloc_purge_delay, "", 0, 2147483647,
+	     "mimalloc: ms before freed memory is purged (mi_option_decommit_delay in 2.0, purge_delay in 2.1;"
+	     " unset: mimalloc's own)", MV_OPT_F_UNSET, NULL),
+	NKEY(MV_OPT_ADAPTIVE, "adaptive", MV_T_BOOL, adaptive, "false", 0, 1,
+	     "purge the allocator as a whole (arena.4096.purge, ReleaseFreeMemory, mi_collect, malloc_trim) when"
+	     " memory pressure or adaptive.target_rss says so; otherwise leave its purging relaxed", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_TARGET_RSS, "adaptive.target_rss", MV_T_UINT, adaptive_target_rss, "0", 0, UINT64_MAX,
+	     "adaptive: purge while the process's RSS is above this many bytes (k, m, g suffixes); 0 = no target",
+	     0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_INTERVAL_MS, "adaptive.interval_ms", MV_T_UINT, adaptive_interval_ms, "200", 10, 60000,
+	     "adaptive: how often memory pressure is read while there is none", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_PSI_HIGH, "adaptive.psi_high", MV_T_UINT, adaptive_psi_high, "100", 1, 10000,
+	     "adaptive: memory pressure (PSI \"some\" avg10, hundredths of a percent) at which purging starts", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_PSI_LOW, "adaptive.psi_low", MV_T_UINT, adaptive_psi_low, "10", 0, 10000,
+	     "adaptive: pressure below which purging stops again (after adaptive.hold_ms)", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_HOLD_MS, "adaptive.hold_ms", MV_T_UINT, adaptive_hold_ms, "1000", 0, 3600000,
+	     "adaptive: keep purging this long after the last sign of pressure (hysteresis)", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_CPU_BUDGET, "adaptive.cpu_budget", MV_T_UINT, adaptive_cpu_budget, "50", 1, 1000,
+	     "adaptive: CPU time the controller's purges may take, per mille of one CPU", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_MIN_FREE, "adaptive.min_free", MV_T_UINT, adaptive_min_free, "1m", 0, UINT64_MAX,
+	     "adaptive: do not purge for less free-but-resident memory than this (bytes; k, m, g)", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_PRESSURE_FILE, "adaptive.pressure_file", MV_T_STRING, adaptive_pressure_file, "", 0, 0,
+	     "adaptive: read this file instead of /proc/pressure/memory (a test feature: same format)", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_CGROUP_DIR, "adaptive.cgroup_dir", MV_T_STRING, adaptive_cgroup_dir, "", 0, 0,
+	     "adaptive: read memory.current/high/events (v2) or memory.usage_in_bytes/limit_in_bytes (v1) here"
+	     " instead of the process's own cgroup (a test feature)", 0, NULL),
+	NKEY(MV_OPT_LIVE_SIGNAL, "live_signal", MV_T_ENUM, live_signal, "off", 0, 0,
+	     "off, SIGUSR1 or SIGUSR2: on this signal write the live stats files now (the handler is installed"
+	     " only when set)", 0, live_signals),
+	NKEY(MV_OPT_LIVE_FILE, "live_file", MV_T_STRING, live_file, "", 0, 0,
+	     "write the stats JSON here while the program runs (every live_interval_ms, on live_signal);"
+	     " replaced atomically; %p = pid", MV_OPT_F_PATH, NULL),
+	NKEY(MV_OPT_LIVE_PROM_FILE, "live_prom_file", MV_T_STRING, live_prom_file, "", 0, 0,
+	     "the same in Prometheus text format (node_exporter textfile collector: name it *.prom); %p = pid",
+	     MV_OPT_F_PATH, NULL),
+	NKEY(MV_OPT_LIVE_INTERVAL_MS, "live_interval_ms", MV_T_UINT, live_interval_ms, "10000", 0, 86400000,
+	     "how often the live files are rewritten; 0 = only on live_signal", 0, NULL),
+	NKEY(MV_OPT_ATTRIBUTION, "attribution", MV_T_BOOL, attribution, "false", 0, 1,
+	     "sample the call stacks of purges (madvise DONTNEED/FREE/REMOVE/PAGEOUT, process_madvise, munmap) and"
+	     " report the top call sites (needs libunwind)", 0, NULL),
+	NKEY(MV_OPT_ATTRIBUTION_EVERY, "attribution.every", MV_T_UINT, attribution_every, "64", 1, 1048576,
+	     "attribution: sample one purge call in N per thread", 0, NULL),
+	NKEY(MV_OPT_ATTRIBUTION_BYTES, "attribution.bytes", MV_T_UINT, attribution_bytes, "0", 0, UINT64_MAX,
+	     "attribution: sample by bytes instead: one call each time a thread's purged bytes pass this many"
+	     " (k, m, g); 0 = by calls", 0, NULL),
+	NKEY(MV_OPT_ATTRIBUTION_TOP, "attribution.top", MV_T_UINT, attribution_top, "10", 1, 30,
+	     "attribution: call sites shown in reports", 0, NULL),
+	NKEY(MV_OPT_PTMODEL, "ptmodel", MV_T_BOOL, ptmodel, "false", 0, 1,
+	     "model the process's page tables from its calls and /proc/self/pagemap samples; the stats show"
+	     " page-table bytes, stranded tables (no entry left) and bytes reclaimable", 0, NULL),
+	NKEY(MV_OPT_PTMODEL_BUDGET, "ptmodel.budget", MV_T_UINT, ptmodel_budget, "2", 1, 100,
+	     "ptmodel: CPU its sampling may use, in percent of one CPU", 0, NULL),
+	NKEY(MV_OPT_SWEEP, "sweep", MV_T_BOOL, sweep, "false", 0, 1,
+	     "reclaim stranded page tables in the background, each region checked and zapped under"
+	     " userfaultfd so no data can be lost (turns ptmodel on; needs full userfaultfd)", 0, NULL),
+	NKEY(MV_OPT_SWEEP_MAX, "sweep.max", MV_T_UINT, sweep_max, "512", 1, 65536,
+	     "sweep: stranded 2 MiB regions reclaimed per second, at most", 0, NULL),
+	NKEY(MV_OPT_TRACE, "trace", MV_T_STRING, trace, "", 0, 0,
+	     "record every intercepted call (and the page-table model's samples) in this binary file for"
+	     " `madvisor replay`; %p = pid", MV_OPT_F_PATH, NULL),
+	NKEY(MV_OPT_TRACE_MAX, "trace.max", MV_T_UINT, trace_max, "256m", 4096, UINT64_MAX,
+	     "trace: the file stops growing at this many bytes (k, m, g); later records are counted as dropped",
+	     0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_PURGE_INTERVAL_MS, "adaptive.purge_interval_ms", MV_T_UINT, adaptive_purge_interval_ms,
+	     "10", 5, 60000, "adaptive: under pressure, read the allocator and purge this often (at most)", 0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_EAGER, "adaptive.eager", MV_T_BOOL, adaptive_eager, "true", 0, 1,
+	     "adaptive: under pressure also switch mimalloc (purge delay 0) and tcmalloc (aggressive decommit) to"
+	     " their eager setting, restored when the pressure is gone: their allocator-wide purge cannot reach"
+	     " other threads' free memory", 0, NULL),
+	NKEY(MV_OPT_MUNMAP, "munmap", MV_T_ENUM, munmap, "passthrough", 0, 0,
+	     "munmap of private anonymous ranges the program mapped through madvisor: passthrough, recycle"
+	     " (keep them and serve later mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)"
+	     " calls, zeroed) or defer (return at once, unmap later in coalesced calls); any call touching"
+	     " a kept range first unmaps it, so results and errors stay the kernel's", 0, munmap_modes),
+	NKEY(MV_OPT_MUNMAP_CACHE_BYTES, "munmap.cache_bytes", MV_T_UINT, munmap_cache_bytes, "64m", 4096,
+	     1ULL << 40, "munmap: bytes kept (recycle) or queued (defer) over all threads, at most (k, m, g)",
+	     0, NULL),
+	NKEY(MV_OPT_MUNMAP_CACHE_ENTRIES, "munmap.cache_entries", MV_T_UINT, munmap_cache_entries, "64", 4,
+	     1024, "munmap: ranges kept or queued per arena (threads share 64 arenas), at most", 0, NULL),
+	NKEY(MV_OPT_MUNMAP_MAX_RANGE, "munmap.max_range", MV_T_UINT, munmap_max_range, "64m", 4096, 1ULL << 30,
+	     "munmap: larger munmaps and mmaps pass through (k, m, g)", 0, NULL),
+	NKEY(MV_OPT_MUNMAP_ZERO_MEMSET_MAX, "munmap.zero_memset_max", MV_T_UINT, munmap_zero_memset_max, "1m", 0,
+	     1ULL << 30, "munmap:recycle: ranges up to this size are cleared with memset when handed out;"
+	     " larger ones only where /proc/self/pagemap shows pages", 0, NULL),
+	NKEY(MV_OPT_MUNMAP_MAX_AGE_MS, "munmap.max_age_ms", MV_T_UINT, munmap_max_age_ms, "1000", 1, 3600000,
+	     "munmap: kept or queued ranges go back to the kernel after this many milliseconds", 0, NULL),
+	NKEY(MV_OPT_MUNMAP_ZAP_FIRST, "munmap.zap_first", MV_T_BOOL, munmap_zap_first, "false", 0, 1,
+	     "munmap:defer: drop the pages at once with MADV_DONTNEED (RSS falls now) and queue only the unmap",
+	     0, NULL),
+	NKEY(MV_OPT_MUNMAP_PSI, "munmap.psi", MV_T_UINT, munmap_psi, "1000", 0, 10000,
+	     "munmap: give everything kept back when /proc/pressure/memory \"some\" avg10 reaches this, in"
+	     " hundredths of a percent (1000 = 10%); 0 = never", 0, NULL),
 };
 
 #undef BOOL
 #undef UINT
 #undef PATH
 #undef ENUM
+#undef NKEY
 
 int mv_option_find(const char *name, size_t len)
 {

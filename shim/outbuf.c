@@ -40,8 +40,17 @@ int mv_out_flush(struct mv_outbuf *o)
 
 void mv_out_mem(struct mv_outbuf *o, const char *s, size_t n)
 {
+	size_t keep = o->fd < 0; /* a string builder keeps a byte for the NUL */
+
+	if (o->fd >= 0 && !o->cap) {
+		/* No buffer at all: write through (flushing would free no room). */
+		if (n && write_all(o->fd, s, n) < 0)
+			o->failed = 1;
+		return;
+	}
 	while (n) {
-		size_t room = o->cap - o->len - (o->fd < 0); /* keep a byte for NUL */
+		/* A zero-size string builder has no room, not SIZE_MAX of it. */
+		size_t room = o->cap > o->len + keep ? o->cap - o->len - keep : 0;
 		if (!room) {
 			if (o->fd < 0) {
 				o->truncated = 1;
@@ -111,6 +120,12 @@ void mv_out_hex(struct mv_outbuf *o, uint64_t v)
 
 void mv_out_fixed(struct mv_outbuf *o, double v, int decimals)
 {
+	/* 10^decimals and the scaled value must fit in 64 bits (and the digits in
+	 * tmp below): at most 18 decimals. */
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 18)
+		decimals = 18;
 	if (v != v) { /* NaN */
 		mv_out_str(o, "0");
 		return;

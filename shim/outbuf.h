@@ -25,7 +25,9 @@ void mv_out_char(struct mv_outbuf *o, char c);
 void mv_out_u64(struct mv_outbuf *o, uint64_t v);
 void mv_out_i64(struct mv_outbuf *o, int64_t v);
 void mv_out_hex(struct mv_outbuf *o, uint64_t v);
-/* Fixed-point decimal: v printed with `decimals` digits after the point. */
+/* Fixed-point decimal: v printed with `decimals` digits after the point
+ * (0..18; outside that range, clamped). |v| above 10^(18-decimals) prints as
+ * that bound; NaN prints as 0. */
 void mv_out_fixed(struct mv_outbuf *o, double v, int decimals);
 /* Right/left-aligned in a field of width w. */
 void mv_out_pad_u64(struct mv_outbuf *o, uint64_t v, int w);

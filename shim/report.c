@@ -22,6 +22,9 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	uint64_t now = mv_clock_mono_ns();
 	r->elapsed_ns = now > start_ns ? now - start_ns : 0;
 	r->ticks_per_sec = mv_clock_ticks_per_sec();
+	mv_alloc_gather(&r->alloc_api);
+	mv_adaptive_gather(&r->adaptive);
+	r->attrib = mv_attrib_gather(r->ticks_per_sec);
 }
 
 double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row)

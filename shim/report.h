@@ -8,6 +8,10 @@
 #include "allocator.h"
 #include "options.h"
 #include "probe.h"
+#include "alloc_api.h"
+#include "adaptive.h"
+#include "attrib.h"
+#include "outbuf.h"
 
 /* Everything one report shows, gathered once. */
 struct mv_report {
@@ -20,6 +24,9 @@ struct mv_report {
 	char exe[MV_PATH_MAX];
 	uint64_t elapsed_ns;
 	double ticks_per_sec;
+	struct mv_alloc_report alloc_api; /* the allocator's own figures and knobs (report_alloc.c) */
+	struct mv_adaptive_report adaptive; /* the adaptive purge controller */
+	const struct mv_attrib_report *attrib; /* purge attribution, NULL when off */
 };
 
 /* Fill *r from the live process (stats merged from every thread). */
@@ -29,6 +36,11 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row);
 void mv_report_text(const struct mv_report *r, int fd);
 void mv_report_json(const struct mv_report *r, int fd);
+/* Sections of the allocator integration, inside the JSON object and the
+ * table (report_alloc.c), and the whole report in Prometheus text format. */
+void mv_report_json_alloc(struct mv_outbuf *o, const struct mv_report *r);
+void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r);
+void mv_report_prom(const struct mv_report *r, int fd);
 
 /* Expand %p (pid) and %% in a path template. Returns 0, or -1 if too long. */
 int mv_report_expand_path(const char *tmpl, long pid, char *out, size_t cap);

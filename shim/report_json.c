@@ -5,6 +5,8 @@
 #include <string.h>
 #include "mvconfig.h"
 #include "hot.h"
+#include "ptmodel_hook.h"
+#include "munmap.h"
 
 static void key(struct mv_outbuf *o, const char *k)
 {
@@ -41,6 +43,10 @@ static void config_obj(struct mv_outbuf *o, const struct mv_options *opt)
 		if (i)
 			mv_out_char(o, ',');
 		key(o, d->name);
+		if ((d->flags & MV_OPT_F_UNSET) && opt->source[i] == MV_SRC_DEFAULT) {
+			mv_out_str(o, "null"); /* not set: the allocator's own value */
+			continue;
+		}
 		switch (d->type) {
 		case MV_T_BOOL:
 			mv_out_str(o, *(const bool *)field ? "true" : "false");
@@ -205,6 +211,8 @@ void mv_report_json(const struct mv_report *r, int fd)
 	mv_out_str(&o, "},");
 	kernel_obj(&o, r->kernel);
 	policy_obj(&o, r);
+	mv_ptm_report_json(&o);
+	mv_munmap_report_json(&o);
 	key(&o, "config");
 	config_obj(&o, r->opt);
 	mv_out_char(&o, ',');
@@ -223,6 +231,7 @@ void mv_report_json(const struct mv_report *r, int fd)
 	key(&o, "totals");
 	totals_obj(&o, r);
 	mv_out_char(&o, ',');
+	mv_report_json_alloc(&o, r);
 	key(&o, "memory");
 	mv_out_char(&o, '{');
 	kv_i64(&o, "vm_rss_kb", r->mem.vm_rss_kb, 1);

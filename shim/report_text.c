@@ -1,5 +1,7 @@
 /* report_text.c - the stats table people read at exit. */
 #include "report.h"
+#include "ptmodel_hook.h"
+#include "munmap.h"
 #include "outbuf.h"
 #include "hot.h"
 
@@ -127,6 +129,9 @@ void mv_report_text(const struct mv_report *r, int fd)
 		}
 		mv_out_char(&o, '\n');
 	}
+	mv_report_text_alloc(&o, r);
+	mv_ptm_report_text(&o);
+	mv_munmap_report_text(&o);
 	mv_out_str(&o, "madvisor: memory at exit: VmRSS ");
 	mv_out_i64(&o, r->mem.vm_rss_kb);
 	mv_out_str(&o, " kB, VmHWM ");

@@ -31,7 +31,7 @@ enum {
 struct mv_stat_row {
 	uint64_t calls;
 	uint64_t errors;
-	uint64_t ranges;     /* iovec entries for process_madvise, else = calls */
+	uint64_t ranges;     /* ranges advised by successful calls (iovec entries for process_madvise) */
 	uint64_t bytes;      /* bytes asked for by successful calls (mremap: old length) */
 	uint64_t ticks;      /* time inside the timed calls, in clock ticks */
 	uint64_t timed;      /* calls that were timed (one in mv_stats_time_every) */

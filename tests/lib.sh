@@ -6,6 +6,10 @@
 : "${top_srcdir:?top_srcdir is not set (run through make check)}"
 . "$top_builddir/tests/env.sh"
 
+# pyenv-style shims start slowly: resolve the interpreter once.
+[ -n "$PYTHON3" ] && PYTHON3=$("$PYTHON3" -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -n "$PYTHON3" ] || { echo "Bail out! python3 is needed to read the stats JSON"; exit 1; }
+
 MV_LIB="$top_builddir/.libs/libmadvisor.so"
 MV_LAUNCHER="$top_builddir/madvisor"
 ITEST="$top_builddir/tests/integration"   # the integration test programs
@@ -29,6 +33,17 @@ check() { _d=$1; shift; if "$@"; then ok "$_d"; else not_ok "$_d"; fi; }
 check_eq() {
 	if [ "x$2" = "x$3" ]; then ok "$1"; else not_ok "$1"; diag "expected: $2" "     got: $3"; fi
 }
+# tap_from FILE: turn "PASS text", "FAIL text" and "DIAG text" lines (written
+# by the Python checks) into TAP in this shell, keeping the numbering.
+tap_from() {
+	while IFS= read -r _l; do
+		case $_l in
+		PASS*) ok "${_l#PASS }" ;;
+		FAIL*) not_ok "${_l#FAIL }" ;;
+		DIAG*) diag "${_l#DIAG }" ;;
+		esac
+	done <"$1"
+}
 # Trailing plan: call last.
 done_testing() { echo "1..$tap_n"; exit 0; }
 # The library must be built; everything here needs it.
@@ -37,6 +52,18 @@ require_lib() { [ -f "$MV_LIB" ] || bail "$MV_LIB not built"; }
 # ---- allocators -----------------------------------------------------------
 # Names: glibc (no allocator preloaded), jemalloc, tcmalloc, tcmalloc_minimal, mimalloc.
 ALLOCATORS="glibc jemalloc tcmalloc tcmalloc_minimal mimalloc"
+# A sanitizer build (SAN_PRELOAD set) brings its own malloc, so no allocator
+# can sit behind madvisor, and the sanitizer runtime's own calls reach
+# madvisor's wrappers: only glibc is run, and rows shared with the runtime
+# are compared as lower bounds.
+[ -n "$SAN_PRELOAD" ] && ALLOCATORS=glibc
+# tsan_build: true in a ThreadSanitizer build, whose mmap/munmap interceptors
+# act on the arguments themselves (bad inputs abort inside the runtime) and
+# which cannot run with madvisor loaded ahead of its runtime.
+tsan_build() { case ${SAN_PRELOAD##*/} in *tsan*) return 0 ;; *) return 1 ;; esac; }
+# exact_rows ALLOC: "all-exact" when nothing but the program can make calls
+# madvisor sees (glibc's own calls are invisible), for compare_counts.
+exact_rows() { if [ "$1" = glibc ] && [ -z "$SAN_PRELOAD" ]; then echo all-exact; fi; }
 alloc_so() {
 	case $1 in
 	glibc) echo "" ;;
@@ -48,10 +75,17 @@ alloc_so() {
 	esac
 }
 have_alloc() { [ "$1" = glibc ] || [ -n "$(alloc_so "$1")" ]; }
-# The LD_PRELOAD value: madvisor first, the allocator behind it.
+# The LD_PRELOAD value: madvisor first, the allocator behind it. In a
+# sanitizer build (configure --enable-asan/--enable-tsan) the sanitizer
+# runtime has to come before both.
 preload_for() {
 	_so=$(alloc_so "$1")
-	if [ -n "$_so" ]; then echo "$MV_LIB:$_so"; else echo "$MV_LIB"; fi
+	echo "${SAN_PRELOAD:+$SAN_PRELOAD:}$MV_LIB${_so:+:$_so}"
+}
+# The same without madvisor.
+plain_preload_for() {
+	_so=$(alloc_so "$1")
+	echo "${SAN_PRELOAD:+$SAN_PRELOAD${_so:+:}}$_so"
 }
 
 # mv_run ALLOC [VAR=value...] PROGRAM [ARGS...]
@@ -59,7 +93,7 @@ preload_for() {
 # env(1) sets LD_PRELOAD for the exec). Extra VAR=value go to the program.
 mv_run() { _a=$1; shift; env LD_PRELOAD="$(preload_for "$_a")" "$@"; }
 # plain_run ALLOC [VAR=value...] PROGRAM [ARGS...]: the same without madvisor.
-plain_run() { _a=$1; shift; env LD_PRELOAD="$(alloc_so "$_a")" "$@"; }
+plain_run() { _a=$1; shift; env LD_PRELOAD="$(plain_preload_for "$_a")" "$@"; }
 
 # ---- stats JSON -------------------------------------------------------------
 # json_get FILE DOTTED.PATH: print the value (JSON text for objects), or
@@ -128,15 +162,42 @@ for line in open(counts):
     else:
         good = all(g >= x for g, x in zip(got, want))
         rel = ">="
-    print("%s %s: %s %s %s (JSON %s program)" % ("PASS" if good else "FAIL", label, name,
+    print("%s %s: %s: JSON %s %s program %s" % ("PASS" if good else "FAIL", label, name,
           "/".join(map(str, got)), rel, "/".join(map(str, want))))
 EOF
 	_n0=$tap_n
-	while IFS= read -r _l; do
-		case $_l in
-		PASS*) ok "${_l#PASS }" ;;
-		FAIL*) not_ok "${_l#FAIL }" ;;
-		esac
-	done <"$TMPD/.cmp"
+	tap_from "$TMPD/.cmp"
 	[ "$tap_n" -gt "$_n0" ] || not_ok "$3: no count lines to compare"
+}
+
+# ---- programs that count their own calls ----------------------------------
+# run_counted ALLOC PROGRAM [ARGS...]: run PROGRAM behind madvisor and ALLOC
+# with stats_file:$TMPD/s-%p.json, under a 60 s timeout (a hang is a
+# deadlock). Output in $TMPD/out, stderr in $TMPD/err, status in run_rc.
+run_counted() {
+	_a=$1
+	shift
+	rm -f "$TMPD"/s-*.json
+	timeout 60 env LD_PRELOAD="$(preload_for "$_a")" MADVISOR_CONF="stats_file:$TMPD/s-%p.json" \
+		"$@" >"$TMPD/out" 2>"$TMPD/err"
+	run_rc=$?
+}
+
+# check_counted LABEL ALLOC [PREFIX]: after run_counted, check the status and
+# compare the lines "PREFIXcount ..." with the stats file of the process that
+# printed "PREFIXpid N". With glibc every row must be exact (exact_rows).
+check_counted() {
+	_l=$1 _a=$2 _p=${3:-}
+	case $run_rc in
+	0) ok "$_l: exits 0" ;;
+	124) not_ok "$_l: still running after 60 s (deadlock?)" ;;
+	*) not_ok "$_l: exit status $run_rc"; diag "$(tail -5 "$TMPD/err")" ;;
+	esac
+	_pid=$(sed -n "s/^${_p}pid //p" "$TMPD/out")
+	if [ -z "$_pid" ] || ! json_valid "$TMPD/s-$_pid.json"; then
+		not_ok "$_l: stats file for pid ${_pid:-?} written and valid"
+		return
+	fi
+	sed -n "s/^${_p}count /count /p" "$TMPD/out" >"$TMPD/counts"
+	compare_counts "$TMPD/counts" "$TMPD/s-$_pid.json" "$_l" "$(exact_rows "$_a")"
 }

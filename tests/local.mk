@@ -11,6 +11,9 @@ AM_TESTS_ENVIRONMENT = \
 
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/unit/core.mk
+include $(srcdir)/tests/unit/alloc.mk
+include $(srcdir)/tests/unit/ptmodel.mk
 include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/integration/alloc.mk
 include $(srcdir)/tests/bench.mk
 EXTRA_DIST += tests/tap.h tests/lib.sh

@@ -3,7 +3,9 @@
  * Prints its own counts (see counts.h); counts.sh compares them with the rows
  * of madvisor's JSON. The numbers are deliberately odd so that a row counted
  * twice, or a call landing in the wrong row, cannot match by accident. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +48,11 @@ int main(void)
 		t_sys_process_madvise(pidfd, iov, 3, MADV_COLD);
 	for (int i = 0; i < 2; i++)
 		t_sys_process_madvise(987654, iov, 2, MADV_COLD);
+	/* 3 process_madvise(MADV_PAGEOUT) through glibc's function, 1 failing (bad flags) */
+	t_process_madvise(pidfd, iov, 2, MADV_PAGEOUT);
+	t_process_madvise(pidfd, iov + 1, 2, MADV_PAGEOUT);
+	long bad = process_madvise(pidfd, iov, 1, MADV_PAGEOUT, 1);
+	cnt_add(C_PROC_PAGEOUT, bad < 0, 0);
 	close(pidfd);
 
 	/* 11 munmap of 4 KiB pieces, 1 failing (unaligned) */

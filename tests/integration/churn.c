@@ -4,7 +4,9 @@
  * usage: churn [THREADS [MILLISECONDS]]   (default 4 x 500)
  * Makes no memory calls of its own. Prints "pid P" and the number of
  * allocations. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,11 +5,13 @@
  * use (kind, detail), with atomic adds only, so it is safe from any thread and
  * from signal handlers. cnt_print() writes one line per row with calls:
  *     count KIND DETAIL CALLS ERRORS BYTES exact|min
- * DETAIL is "-" for munmap. "exact" rows use arguments no allocator uses
- * (MADV_COLD, MADV_PAGEOUT, posix_madvise, process_madvise, shared and file
- * mappings), so madvisor must report exactly these numbers; "min" rows
- * (munmap, mprotect, mremap, private anonymous mmap) are shared with the
- * allocator, which may add calls of its own. */
+ * BYTES sums the lengths of the calls that succeeded (mremap: the old length;
+ * process_madvise: what the kernel reports as advised), as madvisor does.
+ * DETAIL is "-" for munmap, mremap and mprotect. "exact" rows use arguments
+ * no allocator uses (MADV_COLD, MADV_PAGEOUT, posix_madvise, process_madvise,
+ * shared and file mappings), so madvisor must report exactly these numbers;
+ * "min" rows (munmap, mprotect, mremap, private anonymous mmap) are shared
+ * with the allocator, which may add calls of its own. */
 #ifndef MADVISOR_TEST_COUNTS_H
 #define MADVISOR_TEST_COUNTS_H
 
@@ -66,7 +68,8 @@ static inline void cnt_add(int row, int failed, unsigned long bytes)
 	__atomic_add_fetch(&cnt_calls[row], 1, __ATOMIC_RELAXED);
 	if (failed)
 		__atomic_add_fetch(&cnt_errors[row], 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&cnt_bytes[row], bytes, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&cnt_bytes[row], bytes, __ATOMIC_RELAXED);
 }
 
 /* The fork child counts from zero, as madvisor does. */
@@ -119,10 +122,15 @@ static inline int t_posix_madvise(void *a, size_t len, int advice)
 static inline long t_sys_process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice)
 {
 	long r = syscall(SYS_process_madvise, pidfd, iov, n, advice, 0);
-	unsigned long bytes = 0;
-	for (size_t i = 0; i < n; i++)
-		bytes += iov[i].iov_len;
-	cnt_add(advice == MADV_COLD ? C_PROC_COLD : C_PROC_PAGEOUT, r < 0, bytes);
+	cnt_add(advice == MADV_COLD ? C_PROC_COLD : C_PROC_PAGEOUT, r < 0, r < 0 ? 0 : (unsigned long)r);
+	return r;
+}
+
+/* glibc's process_madvise() (2.35+), not syscall(). */
+static inline long t_process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice)
+{
+	long r = process_madvise(pidfd, iov, n, advice, 0);
+	cnt_add(advice == MADV_COLD ? C_PROC_COLD : C_PROC_PAGEOUT, r < 0, r < 0 ? 0 : (unsigned long)r);
 	return r;
 }
 

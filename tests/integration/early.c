@@ -4,7 +4,9 @@
  * Each phase uses a different number of MADV_COLD calls (preinit 1,
  * constructor 2, main 4) so a missed phase shows in the total. Prints
  * "phase NAME" lines and the counts (counts.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 
 #define PG 4096UL

@@ -7,7 +7,9 @@
  * never printed: errno.sh runs this with and without madvisor and requires
  * byte-identical output. Cases whose outcome depends on privilege are chosen
  * by capability, the same way in both runs. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -245,11 +247,20 @@ static void cases_mremap(void)
 	if (r != MAP_FAILED)
 		munmap(r, 2 * PG);
 	munmap(s, 2 * PG);
+	/* MREMAP_DONTUNMAP reads new_address as a hint even without
+	 * MREMAP_FIXED, so it is always passed here. */
 	errno = SENTINEL;
-	r = mremap(p, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	r = mremap(p, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
 	line("mremap_dontunmap", r == MAP_FAILED, errno);
 	if (r != MAP_FAILED)
 		munmap(r, 2 * PG);
+	char *hint = hole(2 * PG);
+	errno = SENTINEL;
+	r = mremap(p, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, hint);
+	line("mremap_dontunmap_hint_used", r == (void *)hint, errno);
+	if (r != MAP_FAILED)
+		munmap(r, 2 * PG);
+	CASE_MAP("mremap_dontunmap_unaligned_hint", mremap(p, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, hint + 1));
 	munmap(p, 8 * PG);
 	munmap(spare, PG);
 }

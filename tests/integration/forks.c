@@ -4,7 +4,9 @@
  * exits normally), "exec " (forked, then exec'd this program with argument
  * "exec"). Each writes "pid P" and its own counts (counts.h); the fork child
  * starts counting from zero, as madvisor does. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,13 +15,13 @@
 #define PG 4096UL
 #define CHILDREN 4
 
-static volatile int stop;
+static int stop; /* set once by main, read with atomics */
 static char *page;
 
 static void *busy(void *arg)
 {
 	(void)arg;
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		t_madvise(page, PG, MADV_COLD);
 	return NULL;
 }
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
 		printf("parent exec child failed: status %d\n", st);
 		return 1;
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 4; i++)
 		t_madvise(page, PG, MADV_COLD);

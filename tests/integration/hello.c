@@ -1,7 +1,9 @@
 /* hello - a small program for configuration tests: prints a line from main
  * (so a run stopped before main is visible), makes three madvise calls and
  * exits with status 0. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 
 int main(void)

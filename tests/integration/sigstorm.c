@@ -5,7 +5,9 @@
  * A call interrupted by the handler, and the handler's own calls, must all be
  * counted once; a lock in the call path would deadlock here. Prints
  * "handler N" (signals handled) and the counts (counts.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 #include <pthread.h>
 #include <signal.h>
@@ -16,7 +18,7 @@
 #define PG 4096UL
 
 static char *page;
-static volatile int stop;
+static int stop; /* set once by main, read with atomics */
 static unsigned long handled;
 
 static void on_alarm(int sig)
@@ -43,7 +45,7 @@ static void calls(void)
 static void *loop(void *arg)
 {
 	(void)arg;
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		calls();
 	return NULL;
 }
@@ -72,12 +74,12 @@ int main(int argc, char **argv)
 	double end = now() + ms / 1000.0;
 	while (now() < end)
 		calls();
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_IGN);
-	printf("pid %d\nhandler %lu\n", (int)getpid(), handled);
+	printf("pid %d\nhandler %lu\n", (int)getpid(), __atomic_load_n(&handled, __ATOMIC_RELAXED));
 	cnt_print(stdout, "");
 	return 0;
 }

@@ -4,7 +4,9 @@
  *
  * usage: slots [THREADS]   (default 3000 short-lived threads, 8 at a time)
  * Prints the counts (counts.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,12 +14,12 @@
 #define PG 4096UL
 
 static char *page;
-static volatile int stop;
+static int stop; /* set once by main, read with atomics */
 
 static void *steady(void *arg)
 {
 	(void)arg;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		t_madvise(page, PG, MADV_COLD);
 		t_sys_madvise(page + PG, PG, MADV_PAGEOUT);
 	}
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
 		while (k-- > 0)
 			pthread_join(t[k], NULL);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(s, NULL);
 	t_munmap(page, 4 * PG);
 	printf("pid %d\n", (int)getpid());

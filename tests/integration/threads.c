@@ -4,7 +4,9 @@
  * Each iteration also mallocs and frees through the allocator under test, so
  * the allocator's own calls run concurrently with the program's. Prints the
  * program's counts (counts.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "counts.h"
 #include <pthread.h>
 #include <stdlib.h>

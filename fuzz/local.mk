@@ -1,0 +1,60 @@
+# fuzz/: sanitizer builds and libFuzzer targets.
+#
+# libFuzzer targets for the configuration parser and the output builder, built
+# only when configured with CC=clang --enable-fuzz (see scripts/fuzz.sh).
+# `make fuzz` runs each target for FUZZ_SECONDS seconds (default 60) from its
+# seed corpus in fuzz/corpus/<target>/, keeping what it learns in the build
+# tree (fuzz/work/<target>/) and any crash in fuzz/artifacts/.
+FUZZ_TARGETS = fuzz/fuzz_config_string fuzz/fuzz_config_file fuzz/fuzz_outbuf_json
+FUZZ_SECONDS = 60
+
+if ENABLE_FUZZ
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+endif
+fuzz_fuzz_config_string_SOURCES = fuzz/fuzz_config_string.c fuzz/fuzz_check.h
+fuzz_fuzz_config_string_LDADD = shim/libshim.la
+fuzz_fuzz_config_string_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_config_file_SOURCES = fuzz/fuzz_config_file.c fuzz/fuzz_check.h
+fuzz_fuzz_config_file_LDADD = shim/libshim.la
+fuzz_fuzz_config_file_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_outbuf_json_SOURCES = fuzz/fuzz_outbuf_json.c
+fuzz_fuzz_outbuf_json_LDADD = shim/libshim.la -lm
+fuzz_fuzz_outbuf_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+.PHONY: fuzz
+if ENABLE_FUZZ
+# The launcher lists the keys: a key missing from fuzz/config.dict is added
+# to this run's copy of it (fuzz/keys.dict), with a warning.
+fuzz: $(FUZZ_TARGETS) madvisor$(EXEEXT)
+	@$(SHELL) $(srcdir)/fuzz/run.sh --keys ./madvisor$(EXEEXT) $(srcdir)/fuzz/config.dict fuzz/keys.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_string $(FUZZ_SECONDS) fuzz/keys.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_file $(FUZZ_SECONDS) fuzz/keys.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_outbuf_json $(FUZZ_SECONDS) $(srcdir)/fuzz/json.dict
+else
+fuzz:
+	@echo "make fuzz: this build was not configured with CC=clang --enable-fuzz (scripts/fuzz.sh does that)" >&2; exit 1
+endif
+
+clean-local: clean-fuzz
+clean-fuzz:
+	-rm -rf fuzz/work fuzz/artifacts fuzz/*.log fuzz/keys.dict
+.PHONY: clean-fuzz
+
+# Sanitizer runtime options for `make check` (read only by sanitized programs;
+# the user's own settings come last and win):
+#  - verify_asan_link_order=0: the launcher puts libmadvisor.so first in
+#    LD_PRELOAD, so ASan (a dependency of the sanitized library) is not the
+#    first object; it still works, because nothing before it defines malloc.
+#  - leak detection stays on: unit tests must be leak-free. Programs run with
+#    the library preloaded are given detect_leaks=0 by tests/lib.sh (sh and
+#    python3 leak at exit by design, and libmadvisor.so never calls malloc, so
+#    a leak report there could never be about madvisor).
+#  - halt_on_error / print_stacktrace: the first report fails the test, with
+#    the stack that led to it.
+AM_TESTS_ENVIRONMENT += \
+	ASAN_OPTIONS="verify_asan_link_order=0:print_stacktrace=1$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}"; \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS}"; \
+	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}"; \
+	export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS;
+
+EXTRA_DIST += fuzz/run.sh fuzz/config.dict fuzz/json.dict fuzz/corpus scripts/sanitize.sh scripts/fuzz.sh

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Fuzz the configuration parsers and the output builder: configure a clang
+# build with libFuzzer, ASan and UBSan in build-fuzz/ and run `make fuzz`
+# (each target for FUZZ_SECONDS, default 60). Installs clang and compiler-rt
+# with apt-get when missing. Exit status is non-zero when a target crashed;
+# the input that did it is in build-fuzz/fuzz/artifacts/.
+# Usage: scripts/fuzz.sh [SECONDS]    Build directory: FUZZ_BUILDDIR.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-${FUZZ_SECONDS:-60}}
+build=${FUZZ_BUILDDIR:-"$top/build-fuzz"}
+
+sh "$top/scripts/sanitize.sh" --deps-only
+if [ -f "$build/config.status" ] && ! "$build/config.status" --config | grep -q -- --enable-fuzz; then
+	rm -f "$build/config.status"
+fi
+CC=${FUZZ_CC:-clang-14} sh "$top/scripts/build.sh" "$build" --enable-fuzz
+cd "$build"
+make -s fuzz FUZZ_SECONDS="$seconds"

@@ -1,0 +1,101 @@
+#!/bin/sh
+# Sanitizer runs: build madvisor with AddressSanitizer + UndefinedBehaviorSanitizer
+# in build-asan/ and run `make check` (unit and integration tests); with --tsan,
+# also build build-tsan/ with ThreadSanitizer and run the unit tests. Installs
+# the sanitizer runtimes and clang with apt-get, only when something is missing.
+# Ends with one line per build: "<name>: N passed, N failed, N skipped".
+# Usage: scripts/sanitize.sh [--tsan] [--deps-only]
+# Build directories: ASAN_BUILDDIR, TSAN_BUILDDIR (default build-asan/, build-tsan/).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+tsan=no
+deps_only=no
+for arg in "$@"; do
+	case $arg in
+	--tsan) tsan=yes ;;
+	--deps-only) deps_only=yes ;;
+	*) echo "usage: scripts/sanitize.sh [--tsan] [--deps-only]" >&2; exit 2 ;;
+	esac
+done
+
+# ---- dependencies (same style as scripts/setup.sh) ------------------------------
+# gcc's runtimes for --enable-asan/--enable-tsan; clang-14 and compiler-rt
+# (libFuzzer, clang's ASan/UBSan) for --enable-fuzz (scripts/fuzz.sh).
+PACKAGES="libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev"
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	SUDO=""
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			SUDO="sudo"
+		else
+			echo "sanitize: need root (or sudo) to install:$missing" >&2
+			exit 1
+		fi
+	fi
+	echo "sanitize: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+[ "$deps_only" = yes ] && exit 0
+
+# ---- builds --------------------------------------------------------------------
+# build DIR OPTION: configure (again, if DIR was configured without OPTION) and make.
+build() {
+	if [ -f "$1/config.status" ] && ! "$1/config.status" --config | grep -q -- "$2"; then
+		rm -f "$1/config.status"
+	fi
+	sh "$top/scripts/build.sh" "$1" "$2"
+}
+
+# summary DIR NAME STATUS: count the TAP results, show failing logs, print the line.
+summary() {
+	pass=0 fail=0 skip=0
+	for log in $(find "$1" -name '*.trs'); do
+		pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
+		fail=$((fail + $(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$log" || true)))
+		skip=$((skip + $(grep -c '^:test-result: SKIP' "$log" || true)))
+	done
+	if [ "$3" != 0 ]; then
+		for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$1" -name '*.trs')); do
+			echo "---- ${f%.trs}.log"
+			tail -n 60 "${f%.trs}.log"
+		done
+		[ "$fail" -gt 0 ] || fail=1
+	fi
+	echo "$2: $pass passed, $fail failed, $skip skipped"
+}
+
+status=0
+asan_dir=${ASAN_BUILDDIR:-"$top/build-asan"}
+build "$asan_dir" --enable-asan
+# Old results must not be counted again.
+find "$asan_dir" -name '*.trs' -exec rm -f {} +
+s=0
+(cd "$asan_dir" && timeout 1200 make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
+summary "$asan_dir" "asan+ubsan make check" "$s"
+[ "$s" = 0 ] || status=1
+
+if [ "$tsan" = yes ]; then
+	tsan_dir=${TSAN_BUILDDIR:-"$top/build-tsan"}
+	build "$tsan_dir" --enable-tsan
+	find "$tsan_dir" -name '*.trs' -exec rm -f {} +
+	# The unit tests, but not tests/unit/launcher.sh: it preloads the library
+	# into sh through the launcher, and a TSan runtime that is not the first
+	# object in a process crashes and hangs (ASan only asks to be first).
+	unit=$(cd "$tsan_dir" && printf 'print-tests:\n\t@echo $(TESTS)\n' |
+		make -s -f Makefile -f - print-tests | tr ' ' '\n' |
+		grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' | tr '\n' ' ')
+	s=0
+	(cd "$tsan_dir" && timeout 1200 make -s -j"$(nproc)" check TESTS="$unit" >/dev/null 2>&1) || s=$?
+	summary "$tsan_dir" "tsan unit tests" "$s"
+	[ "$s" = 0 ] || status=1
+fi
+exit "$status"
