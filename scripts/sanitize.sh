@@ -6,6 +6,7 @@
 # Ends with one line per build: "<name>: N passed, N failed, N skipped".
 # Usage: scripts/sanitize.sh [--tsan] [--deps-only]
 # Build directories: ASAN_BUILDDIR, TSAN_BUILDDIR (default build-asan/, build-tsan/).
+# Each `make check` is stopped after SANITIZE_TIMEOUT seconds (default 600).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 tsan=no
@@ -63,6 +64,7 @@ summary() {
 		fail=$((fail + $(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$log" || true)))
 		skip=$((skip + $(grep -c '^:test-result: SKIP' "$log" || true)))
 	done
+	[ "$3" = 124 ] && echo "$2: stopped after $limit s (SANITIZE_TIMEOUT)"
 	if [ "$3" != 0 ]; then
 		for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find "$1" -name '*.trs')); do
 			echo "---- ${f%.trs}.log"
@@ -74,12 +76,13 @@ summary() {
 }
 
 status=0
+limit=${SANITIZE_TIMEOUT:-600}
 asan_dir=${ASAN_BUILDDIR:-"$top/build-asan"}
 build "$asan_dir" --enable-asan
 # Old results must not be counted again.
 find "$asan_dir" -name '*.trs' -exec rm -f {} +
 s=0
-(cd "$asan_dir" && timeout 1200 make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
+(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
 summary "$asan_dir" "asan+ubsan make check" "$s"
 [ "$s" = 0 ] || status=1
 
@@ -94,7 +97,7 @@ if [ "$tsan" = yes ]; then
 		make -s -f Makefile -f - print-tests | tr ' ' '\n' |
 		grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' | tr '\n' ' ')
 	s=0
-	(cd "$tsan_dir" && timeout 1200 make -s -j"$(nproc)" check TESTS="$unit" >/dev/null 2>&1) || s=$?
+	(cd "$tsan_dir" && timeout "$limit" make -s -j"$(nproc)" check TESTS="$unit" >/dev/null 2>&1) || s=$?
 	summary "$tsan_dir" "tsan unit tests" "$s"
 	[ "$s" = 0 ] || status=1
 fi

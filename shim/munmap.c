@@ -241,6 +241,30 @@ static long retry_after_drain(const struct mv_request *q, long r)
 	return r;
 }
 
+/* Deferral: new private anonymous mappings are placed side by side, each
+ * right below the previous one (a hint: the kernel picks elsewhere when that
+ * space is taken), so the ranges later given up adjoin and go in one munmap.
+ * Left to itself the kernel scatters them over the holes earlier unmaps left.
+ * Threads reserve their places with one atomic subtraction. */
+static uintptr_t frontier;
+
+static long placed(const struct mv_request *q, size_t n)
+{
+	const int plain_flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK;
+	if (cfg.mode != MV_MUNMAP_DEFER || q->addr || (q->flags & ~plain_flags) != 0 ||
+	    (q->flags & (MAP_TYPE | MAP_ANONYMOUS)) != (MAP_PRIVATE | MAP_ANONYMOUS) || !n || n > cfg.max_range)
+		return plain(q);
+	struct mv_request h = *q;
+	uintptr_t f = __atomic_fetch_sub(&frontier, n, __ATOMIC_RELAXED);
+	if (f > n + (1UL << 30))
+		h.addr = (void *)(f - n);
+	long r = plain(&h);
+	/* Taken or never set: start again from where the kernel put this one. */
+	if (!mv_raw_failed(r) && (uintptr_t)r != f - n)
+		__atomic_store_n(&frontier, (uintptr_t)r, __ATOMIC_RELAXED);
+	return r;
+}
+
 static long on_mmap(const struct mv_request *q)
 {
 	uintptr_t a = (uintptr_t)q->addr;
@@ -253,7 +277,7 @@ static long on_mmap(const struct mv_request *q)
 	/* A fixed address or a hint: the held ranges there are gone for the program. */
 	if (a && range_ok(a, n))
 		mv_mc_resolve(a, a + n);
-	long r = retry_after_drain(q, plain(q));
+	long r = retry_after_drain(q, placed(q, n));
 	if (!mv_raw_failed(r) && n)
 		mv_reg_map((uintptr_t)r, (uintptr_t)r + n, q->prot, q->flags);
 	else if ((q->flags & MAP_FIXED) && range_ok(a, n))
@@ -407,10 +431,9 @@ void mv_munmap_drain(void)
 
 void mv_munmap_tick(uint64_t now_ns)
 {
-	(void)now_ns;
 	if (!cfg.mode || !mv_mc_ready())
 		return;
-	uint64_t now = mv_mc_now();
+	uint64_t now = now_ns ? now_ns : mv_mc_now();
 	if (cfg.psi && now >= cfg.next_psi_ns) {
 		cfg.next_psi_ns = now + PSI_EVERY_NS;
 		if (mv_mc_bytes() && pressure_high()) {
@@ -435,7 +458,8 @@ void mv_munmap_tick(uint64_t now_ns)
 static void task_run(void *arg, uint64_t now)
 {
 	(void)arg;
-	mv_munmap_tick(now);
+	(void)now; /* held ranges are stamped with the coarse clock */
+	mv_munmap_tick(0);
 }
 
 /* ---- start-up, fork --------------------------------------------------------- */
@@ -499,7 +523,8 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	cfg.max_age_ns = (uint64_t)o->munmap_max_age_ms * 1000000u;
 	cfg.psi = o->munmap_psi;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
-	int self = o->munmap == MV_MUNMAP_DEFER && mv_probe_get()->pidfd_self;
+	int self = mv_probe_get()->pidfd_self;
+	mv_zero_init(self);
 	if (mv_reg_init() < 0 || mv_mc_init(o->munmap_cache_entries, self) < 0) {
 		refuse(fd, o->strict, "cannot map the registry and cache tables");
 		return 0;
@@ -518,8 +543,14 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	return cfg.mode;
 }
 
-/* For tests: read memory pressure from another file. */
+/* For tests: read memory pressure from another file; zap first or not. */
 void mv_munmap_set_psi_path(const char *path);
+void mv_munmap_set_zap_first(int on);
+void mv_munmap_set_zap_first(int on)
+{
+	cfg.zap_first = on;
+}
+
 void mv_munmap_set_psi_path(const char *path)
 {
 	size_t n = strlen(path);

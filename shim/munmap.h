@@ -38,7 +38,8 @@ enum mv_munmap_mode { MV_MUNMAP_PASSTHROUGH, MV_MUNMAP_RECYCLE, MV_MUNMAP_DEFER 
 int mv_munmap_start(const struct mv_options *o, int fd);
 /* Run one request under the strategy. */
 long mv_munmap_dispatch(const struct mv_request *q);
-/* The worker's periodic work: age, memory pressure (exposed for tests). */
+/* The worker's periodic work: age, memory pressure. now_ns: the coarse
+ * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);
 /* Give every held range back now. */
 void mv_munmap_drain(void);

@@ -86,7 +86,7 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     "adaptive: pressure below which purging stops again (after adaptive.hold_ms)", 0, NULL),
 	NKEY(MV_OPT_ADAPTIVE_HOLD_MS, "adaptive.hold_ms", MV_T_UINT, adaptive_hold_ms, "1000", 0, 3600000,
 	     "adaptive: keep purging this long after the last sign of pressure (hysteresis)", 0, NULL),
-	NKEY(MV_OPT_ADAPTIVE_CPU_BUDGET, "adaptive.cpu_budget", MV_T_UINT, adaptive_cpu_budget, "50", 1, 1000,
+	NKEY(MV_OPT_ADAPTIVE_CPU_BUDGET, "adaptive.cpu_budget", MV_T_UINT, adaptive_cpu_budget, "100", 1, 1000,
 	     "adaptive: CPU time the controller's purges may take, per mille of one CPU", 0, NULL),
 	NKEY(MV_OPT_ADAPTIVE_MIN_FREE, "adaptive.min_free", MV_T_UINT, adaptive_min_free, "1m", 0, UINT64_MAX,
 	     "adaptive: do not purge for less free-but-resident memory than this (bytes; k, m, g)", 0, NULL),
@@ -140,9 +140,9 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     " other threads' free memory", 0, NULL),
 	NKEY(MV_OPT_MUNMAP, "munmap", MV_T_ENUM, munmap, "passthrough", 0, 0,
 	     "munmap of private anonymous ranges the program mapped through madvisor: passthrough, recycle"
-	     " (keep them and serve later mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)"
-	     " calls, zeroed) or defer (return at once, unmap later in coalesced calls); any call touching"
-	     " a kept range first unmaps it, so results and errors stay the kernel's", 0, munmap_modes),
+	     " (keep them and serve later read-write private anonymous mmap(NULL, ...) calls, zeroed) or"
+	     " defer (return at once, unmap later in coalesced calls); any call touching a kept range first"
+	     " unmaps it, so results and errors stay the kernel's", 0, munmap_modes),
 	NKEY(MV_OPT_MUNMAP_CACHE_BYTES, "munmap.cache_bytes", MV_T_UINT, munmap_cache_bytes, "64m", 4096,
 	     1ULL << 40, "munmap: bytes kept (recycle) or queued (defer) over all threads, at most (k, m, g)",
 	     0, NULL),
@@ -150,9 +150,10 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     1024, "munmap: ranges kept or queued per arena (threads share 64 arenas), at most", 0, NULL),
 	NKEY(MV_OPT_MUNMAP_MAX_RANGE, "munmap.max_range", MV_T_UINT, munmap_max_range, "64m", 4096, 1ULL << 30,
 	     "munmap: larger munmaps and mmaps pass through (k, m, g)", 0, NULL),
-	NKEY(MV_OPT_MUNMAP_ZERO_MEMSET_MAX, "munmap.zero_memset_max", MV_T_UINT, munmap_zero_memset_max, "1m", 0,
+	NKEY(MV_OPT_MUNMAP_ZERO_MEMSET_MAX, "munmap.zero_memset_max", MV_T_UINT, munmap_zero_memset_max, "64k", 0,
 	     1ULL << 30, "munmap:recycle: ranges up to this size are cleared with memset when handed out;"
-	     " larger ones only where /proc/self/pagemap shows pages", 0, NULL),
+	     " larger ones too when mostly resident (up to 2 MiB), else only where /proc/self/pagemap shows"
+	     " data (dense 2 MiB chunks cleared, sparse ones dropped)", 0, NULL),
 	NKEY(MV_OPT_MUNMAP_MAX_AGE_MS, "munmap.max_age_ms", MV_T_UINT, munmap_max_age_ms, "1000", 1, 3600000,
 	     "munmap: kept or queued ranges go back to the kernel after this many milliseconds", 0, NULL),
 	NKEY(MV_OPT_MUNMAP_ZAP_FIRST, "munmap.zap_first", MV_T_BOOL, munmap_zap_first, "false", 0, 1,

@@ -20,6 +20,8 @@
 #define MAX_VMAS 65536
 #define CHUNK_REGIONS 32
 #define NONE_SCAN_MAX (64ul << 20) /* PROT_NONE VMAs read up to this size */
+#define SCAN_MAX (1ul << 40)       /* any VMA: larger ones (a sanitizer's shadow, say) are
+				      tracked at their edges only, as in ptmodel_events.c */
 #define USER_TOP (1ul << 47)
 
 struct vma {
@@ -194,6 +196,11 @@ static void rewrite_node(struct mv_ptm_pmd *p)
 		STORE(&p->tab, 0);
 }
 
+static int edges_only(const struct vma *v)
+{
+	return v->hi - v->lo > (v->none ? NONE_SCAN_MAX : SCAN_MAX);
+}
+
 static void start_pass(void)
 {
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next)
@@ -203,7 +210,7 @@ static void start_pass(void)
 	/* Nodes for new VMAs (PROT_NONE reservations: their edges only). */
 	for (size_t i = 0; i < nvmas; i++) {
 		struct vma *v = &vmas[i];
-		if (v->none && v->hi - v->lo > NONE_SCAN_MAX) {
+		if (edges_only(v)) {
 			mv_ptm_pmd_of(v->lo, 1);
 			mv_ptm_pmd_of(v->hi - 1, 1);
 			continue;
@@ -299,7 +306,7 @@ static int run_pass(uint64_t budget)
 	int done = 1;
 	for (size_t i = 0; i < nvmas; i++) {
 		const struct vma *v = &vmas[i];
-		if (v->hi <= cursor || (v->none && v->hi - v->lo > NONE_SCAN_MAX))
+		if (v->hi <= cursor || edges_only(v))
 			continue;
 		if (scan_vma(v, v->lo > cursor ? v->lo : cursor, &c, cpu0, budget)) {
 			done = 0;

@@ -499,9 +499,13 @@ static int unhold_piece(struct shard *s, uintptr_t lo, uintptr_t hi, void *arg)
 	if (__atomic_load_n(&s->held, __ATOMIC_RELAXED)) {
 		if (isolate(s, lo, hi, &f, &l) < 0)
 			overlapping(s, lo, hi, &f, &l); /* out of memory: drop whole entries */
+		size_t left = l;
 		for (size_t i = l; i-- > f;)
-			if (s->e[i].state == MV_REG_HELD && s->e[i].owner == owner)
+			if (s->e[i].state == MV_REG_HELD && s->e[i].owner == owner) {
 				remove_at(s, i, 1);
+				left--;
+			}
+		merge(s, f, left);
 	}
 	mv_unlock(&s->lock);
 	return 0;

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include "zero.h"
 #include "rawsys.h"
 
@@ -10,38 +11,98 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 #define PM_EXCLUSIVE (1ULL << 56)
-#define BATCH 512            /* pagemap entries per read: 2 MiB of address space */
-#define MAX_DROP_RUNS 32     /* more scattered drops than this: drop the rest at once */
+#define BATCH 512            /* pagemap entries per read: one 2 MiB chunk of address space */
+#define IOV 64               /* pages dropped per process_madvise */
+#define PIDFD_SELF_ (-10000)
+#define MINCORE_MAX (2UL << 20)  /* up to here a mostly resident range is cleared whole */
 
-enum { NONE, CLEAR, DROP };
+static int pidfd_self;
 
-struct run {
-	int kind;
-	uintptr_t start, end;
-	unsigned drops;
-};
-
-static void flush(struct run *r)
+void mv_zero_init(int process_madvise_self)
 {
-	if (r->kind == CLEAR)
-		memset((void *)r->start, 0, r->end - r->start);
-	else if (r->kind == DROP) {
-		mv_raw3(SYS_madvise, r->start, r->end - r->start, MADV_DONTNEED);
-		r->drops++;
-	}
-	r->kind = NONE;
+	pidfd_self = process_madvise_self;
 }
 
-static void add(struct run *r, int kind, uintptr_t a)
+struct drops {
+	struct iovec v[IOV];
+	unsigned n;
+};
+
+static void drop_flush(struct drops *d)
 {
-	if (r->kind == kind && r->end == a) {
-		r->end = a + PAGE;
+	if (!d->n)
+		return;
+	long r = -1;
+	if (pidfd_self && d->n > 1)
+		r = mv_raw6(SYS_process_madvise, PIDFD_SELF_, (long)d->v, d->n, MADV_DONTNEED, 0, 0);
+	if (mv_raw_failed(r))
+		for (unsigned i = 0; i < d->n; i++)
+			mv_raw3(SYS_madvise, d->v[i].iov_base, d->v[i].iov_len, MADV_DONTNEED);
+	d->n = 0;
+}
+
+static void drop(struct drops *d, uintptr_t a, uintptr_t e)
+{
+	if (d->n && (uintptr_t)d->v[d->n - 1].iov_base + d->v[d->n - 1].iov_len == a) {
+		d->v[d->n - 1].iov_len += e - a;
 		return;
 	}
-	flush(r);
-	r->kind = kind;
-	r->start = a;
-	r->end = a + PAGE;
+	if (d->n == IOV)
+		drop_flush(d);
+	d->v[d->n].iov_base = (void *)a;
+	d->v[d->n].iov_len = e - a;
+	d->n++;
+}
+
+/* One chunk of pagemap entries for pages a, a + PAGE, ...: a chunk mostly
+ * present (the program used the range densely) is cleared with memset, where
+ * it will likely be used again; a sparse one gets its pages dropped, so it is
+ * as empty as a fresh mapping and keeps no memory. */
+static void chunk(const uint64_t *pm, size_t n, uintptr_t a, struct drops *d)
+{
+	size_t mine = 0;
+	for (size_t i = 0; i < n; i++)
+		mine += (pm[i] & (PM_PRESENT | PM_EXCLUSIVE)) == (PM_PRESENT | PM_EXCLUSIVE);
+	int dense = mine * 2 >= n;
+	for (size_t i = 0; i < n;) {
+		uint64_t v = pm[i];
+		if (!(v & (PM_PRESENT | PM_SWAP))) {
+			i++;
+			continue;
+		}
+		int clear = dense && (v & (PM_PRESENT | PM_EXCLUSIVE)) == (PM_PRESENT | PM_EXCLUSIVE);
+		size_t j = i + 1;
+		while (j < n && (pm[j] & (PM_PRESENT | PM_SWAP)) &&
+		       clear == (dense && (pm[j] & (PM_PRESENT | PM_EXCLUSIVE)) == (PM_PRESENT | PM_EXCLUSIVE)))
+			j++;
+		if (clear)
+			memset((void *)(a + i * PAGE), 0, (j - i) * PAGE);
+		else
+			drop(d, a + i * PAGE, a + j * PAGE);
+		i = j;
+	}
+}
+
+/* Whether a large range looks mostly empty: SAMPLES windows of WINDOW
+ * pagemap entries spread over it, under a quarter present. Only a choice of
+ * method hangs on it, never what the range reads. */
+#define SAMPLES 16
+#define WINDOW 32
+static int sparse(long fd, uintptr_t a, size_t len, uint64_t *buf)
+{
+	size_t pages = len / PAGE, step = pages / SAMPLES, seen = 0, in = 0;
+	if (step < WINDOW)
+		return 0;
+	for (size_t s = 0; s < SAMPLES; s++) {
+		uintptr_t at = a + s * step * PAGE;
+		long got = mv_raw4(SYS_pread64, fd, buf, WINDOW * sizeof(buf[0]), (long)(at / PAGE * sizeof(buf[0])));
+		if (got != (long)(WINDOW * sizeof(buf[0])))
+			return 0;
+		for (size_t i = 0; i < WINDOW; i++)
+			in += (buf[i] & (PM_PRESENT | PM_SWAP)) != 0;
+		seen += WINDOW;
+	}
+	return in * 4 < seen;
 }
 
 enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
@@ -51,33 +112,51 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		memset(p, 0, len);
 		return MV_ZERO_MEMSET;
 	}
+	if (len <= MINCORE_MAX) {
+		/* Mostly resident (just used densely): memset all of it. mincore is
+		 * only a hint here (it cannot see swapped-out pages, which memset
+		 * clears anyway); pagemap decides otherwise. */
+		unsigned char v[MINCORE_MAX / PAGE];
+		size_t pages = len / PAGE, in = 0;
+		if (mv_raw3(SYS_mincore, a, len, v) == 0) {
+			for (size_t i = 0; i < pages; i++)
+				in += v[i] & 1;
+			if (in * 4 >= pages * 3) {
+				memset(p, 0, len);
+				return MV_ZERO_MEMSET;
+			}
+		}
+	}
 	long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd)) {
 		mv_raw3(SYS_madvise, a, len, MADV_DONTNEED);
 		return MV_ZERO_DONTNEED;
 	}
 	uint64_t buf[BATCH];
-	struct run r = { NONE, 0, 0, 0 };
+	if (len > MINCORE_MAX && sparse(fd, a, len, buf)) {
+		/* Mostly empty: one MADV_DONTNEED; the kernel skips what is empty
+		 * (and frees the page tables of whole 2 MiB regions, as munmap would). */
+		mv_raw1(SYS_close, fd);
+		mv_raw3(SYS_madvise, a, len, MADV_DONTNEED);
+		return MV_ZERO_DONTNEED;
+	}
+	struct drops d;
+	d.n = 0;
 	while (a < end) {
-		size_t n = (end - a) / PAGE;
-		if (n > BATCH)
-			n = BATCH;
+		/* Chunks follow 2 MiB boundaries, so density is judged per page table. */
+		size_t n = (((a + (BATCH * PAGE)) & ~(BATCH * PAGE - 1)) - a) / PAGE;
+		if (n > (end - a) / PAGE)
+			n = (end - a) / PAGE;
 		long got = mv_raw4(SYS_pread64, fd, buf, n * sizeof(buf[0]), (long)(a / PAGE * sizeof(buf[0])));
-		if (mv_raw_failed(got) || (size_t)got != n * sizeof(buf[0]) || r.drops > MAX_DROP_RUNS) {
+		if (mv_raw_failed(got) || (size_t)got != n * sizeof(buf[0])) {
 			/* Cannot tell what is there: drop the rest. */
-			flush(&r);
-			mv_raw3(SYS_madvise, a, end - a, MADV_DONTNEED);
+			drop(&d, a, end);
 			break;
 		}
-		for (size_t i = 0; i < n; i++, a += PAGE) {
-			uint64_t v = buf[i];
-			if ((v & PM_PRESENT) && (v & PM_EXCLUSIVE))
-				add(&r, CLEAR, a);
-			else if (v & (PM_PRESENT | PM_SWAP))
-				add(&r, DROP, a);
-		}
+		chunk(buf, n, a, &d);
+		a += n * PAGE;
 	}
-	flush(&r);
+	drop_flush(&d);
 	mv_raw1(SYS_close, fd);
 	return MV_ZERO_PAGEMAP;
 }

@@ -16,4 +16,5 @@ include $(srcdir)/tests/unit/ptmodel.mk
 include $(srcdir)/tests/integration/local.mk
 include $(srcdir)/tests/integration/alloc.mk
 include $(srcdir)/tests/bench.mk
+include $(srcdir)/tests/munmap.mk
 EXTRA_DIST += tests/tap.h tests/lib.sh

@@ -100,11 +100,8 @@ if have_alloc jemalloc; then
 	breach() { sleep 0.3; printf 'low 0\nhigh 1\nmax 0\noom 0\noom_kill 0\n' >"$TMPD/cg/memory.events"; }
 	phase_run jemalloc "adaptive.cgroup_dir:$TMPD/cg" 32 1.2 breach
 	check_eq "jemalloc: a new memory.high breach in memory.events: reason" "cgroup_high_events" "$(get adaptive.reason)"
-	# the CPU budget holds purges back
-	psi 50.00
-	phase_run jemalloc "adaptive.cpu_budget:1,adaptive.purge_interval_ms:5,adaptive.min_free:0" 64 1.0
-	check "jemalloc: a tiny CPU budget skips purges ($(get adaptive.skipped_budget) skipped)" \
-		[ "$(get adaptive.skipped_budget)" -ge 1 ]
+	# The CPU budget is checked in tests/unit/test_adaptive with a fake clock:
+	# here it would depend on how long purges take on a loaded machine.
 fi
 
 # A real cgroup v2 memory.high needs the v2 memory controller delegated here.

@@ -19,9 +19,10 @@ for a in $ALLOCATORS; do
 	n=$((n + 1))
 done
 mv_run glibc MADVISOR_CONF="stats_file:$TMPD/ptmodel.json,ptmodel:true,$ALL" "$WL/churn" -t 2 -n 2000 >/dev/null 2>&1
+mv_run glibc MADVISOR_CONF="stats_file:$TMPD/munmap.json,munmap:recycle" "$WL/mmap_churn" -t 1 -n 200 >/dev/null 2>&1
 "$top_builddir/tests/unit/test_report" "$TMPD/unit.json"
 files=$(ls "$TMPD"/*.json)
-check "reports written ($(echo $files | wc -w) files, $n allocators)" [ "$(echo $files | wc -w)" -ge $((3 * n + 2)) ]
+check "reports written ($(echo $files | wc -w) files, $n allocators)" [ "$(echo $files | wc -w)" -ge $((3 * n + 3)) ]
 "$PYTHON3" "$CHECK" "$SCHEMA" $files >"$TMPD/res"
 tap_from "$TMPD/res"
 

@@ -92,6 +92,8 @@ static int compare(const char *after)
 static void random_ops(int n)
 {
 	int bad = 0, holds = 0, claims = 0;
+	size_t last_i = 0, last_j = 1;
+	unsigned last_owner = 0;
 	for (int it = 0; it < n && !bad; it++) {
 		size_t i = rnd() % NPAGES, len = 1 + rnd() % (rnd() % 4 == 0 ? 1024 : 64);
 		size_t j = i + len > NPAGES ? NPAGES : i + len;
@@ -147,6 +149,9 @@ static void random_ops(int n)
 			}
 			if (got) {
 				holds++;
+				last_i = i;
+				last_j = j;
+				last_owner = owner;
 				for (size_t k = i; k < j; k++) {
 					model[k].state = MV_REG_HELD;
 					model[k].owner = (int)owner;
@@ -157,6 +162,16 @@ static void random_ops(int n)
 		}
 		case 7: {
 			unsigned owner = (unsigned)(rnd() % 3);
+			if (rnd() % 2) {
+				/* Often a range just held, or part of it. */
+				i = last_i + rnd() % 2;
+				j = last_j - rnd() % 2;
+				if (j <= i)
+					j = i + 1;
+				a = BASE + i * PG;
+				b = BASE + j * PG;
+				owner = last_owner;
+			}
 			int cls = (int)(rnd() % 3);
 			int want = model_can(i, j, MV_REG_HELD, owner, cls);
 			int got = mv_reg_claim(a, b, owner, (enum mv_reg_class)cls) == 0;

@@ -15,8 +15,9 @@ static void task_run(void *arg, uint64_t now)
 	(void)now;
 	sigset_t cur;
 	pthread_sigmask(SIG_SETMASK, NULL, &cur);
-	sig_blocked = sigismember(&cur, SIGINT) && sigismember(&cur, SIGTERM) && sigismember(&cur, SIGALRM);
-	on_worker = mv_worker_is_self();
+	__atomic_store_n(&sig_blocked, sigismember(&cur, SIGINT) && sigismember(&cur, SIGTERM) &&
+					       sigismember(&cur, SIGALRM), __ATOMIC_RELAXED);
+	__atomic_store_n(&on_worker, mv_worker_is_self(), __ATOMIC_RELAXED);
 	__atomic_fetch_add((int *)arg, 1, __ATOMIC_RELEASE);
 }
 
@@ -32,8 +33,8 @@ int main(void)
 	tap_ok(mv_worker_add(&t) == 0, "a task starts the worker");
 	wait_for(&runs, 1);
 	tap_ok(runs >= 1, "the task ran at once");
-	tap_ok(sig_blocked == 1, "the worker blocks signals");
-	tap_ok(on_worker == 1 && !mv_worker_is_self(), "the task runs on the worker, not here");
+	tap_ok(__atomic_load_n(&sig_blocked, __ATOMIC_RELAXED) == 1, "the worker blocks signals");
+	tap_ok(__atomic_load_n(&on_worker, __ATOMIC_RELAXED) == 1 && !mv_worker_is_self(), "the task runs on the worker, not here");
 	usleep(200000);
 	int r = __atomic_load_n(&runs, __ATOMIC_ACQUIRE);
 	tap_ok(r >= 2 && r <= 50, "periodic and not spinning: %d runs in ~200 ms at a 20 ms period", r);

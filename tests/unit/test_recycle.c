@@ -1,0 +1,317 @@
+/* test_recycle.c - munmap:recycle on real memory, driven through the
+ * strategy's dispatch as the interposer would: a range given up is served
+ * again, zeroed, split and merged; ranges changed by advice or protection are
+ * not; every call that touches a cached range sees it as unmapped; large
+ * sparse ranges are cleared without touching empty pages; idle memory goes
+ * back by age and under memory pressure. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/mman.h>
+#include "munmap.h"
+#include "mapcache.h"
+#include "registry.h"
+#include "../tap.h"
+
+#define PG 4096UL
+#define RW (PROT_READ | PROT_WRITE)
+
+void mv_munmap_set_psi_path(const char *path);
+
+static long do_mmap(void *addr, size_t len, int prot, int flags)
+{
+	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot, .flags = flags, .fd = -1 };
+	return mv_munmap_dispatch(&q);
+}
+
+static long do_munmap(void *addr, size_t len)
+{
+	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len };
+	return mv_munmap_dispatch(&q);
+}
+
+static long do_madvise(void *addr, size_t len, int advice)
+{
+	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
+	return mv_munmap_dispatch(&q);
+}
+
+static long do_mprotect(void *addr, size_t len, int prot)
+{
+	struct mv_request q = { .kind = MV_MPROTECT, .addr = addr, .len = len, .prot = prot };
+	return mv_munmap_dispatch(&q);
+}
+
+static long do_mremap(void *addr, size_t len, size_t new_len, int flags, void *to)
+{
+	struct mv_request q = { .kind = MV_MREMAP, .addr = addr, .len = len, .new_len = new_len, .flags = flags,
+				.new_addr = to };
+	return mv_munmap_dispatch(&q);
+}
+
+static char *anon(size_t pages)
+{
+	long r = do_mmap(NULL, pages * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS);
+	return r < 0 ? NULL : (char *)r;
+}
+
+static int all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static uint64_t counter(int c)
+{
+	uint64_t v[MV_MC_COUNT];
+	mv_mc_counters(v);
+	return v[c];
+}
+
+/* Whether the kernel has anything mapped at p (the library's own view aside). */
+static int mapped(void *p)
+{
+	unsigned char v;
+	return mincore(p, PG, &v) == 0;
+}
+
+static void basics(void)
+{
+	char *p = anon(8);
+	memset(p, 0xab, 8 * PG);
+	tap_ok(do_munmap(p, 8 * PG) == 0, "munmap of a fresh private mapping returns 0");
+	tap_ok(mapped(p) && counter(MV_MC_CACHED) == 1, "the range is kept mapped, in the cache");
+	tap_ok(do_madvise(p, PG, MADV_WILLNEED) == -ENOMEM, "madvise on it: ENOMEM, as after a real munmap");
+	tap_ok(!mapped(p) && counter(MV_MC_RESOLVED) == 1, "that call unmapped it first (resolved)");
+	tap_ok(mapped(p + PG), "only the page it touched: the rest stays cached");
+	mv_munmap_drain();
+
+	p = anon(8);
+	memset(p, 0xcd, 8 * PG);
+	do_munmap(p, 8 * PG);
+	char *q = anon(8);
+	tap_ok(q == p && all_zero(q, 8 * PG), "the next mmap of that size gets it back, all zero");
+	tap_ok(counter(MV_MC_RECYCLED) == 1, "counted as recycled");
+
+	/* Split: 8 pages cached, served as 3 + 5. */
+	memset(q, 1, 8 * PG);
+	do_munmap(q, 8 * PG);
+	char *a = anon(3), *b = anon(5);
+	tap_ok(a == q && b == q + 3 * PG && all_zero(a, 3 * PG) && all_zero(b, 5 * PG),
+	       "an 8-page range serves a 3-page and a 5-page mmap");
+	/* Merge: given back in pieces, served whole. */
+	memset(a, 2, 3 * PG);
+	memset(b, 3, 5 * PG);
+	do_munmap(b, 5 * PG);
+	do_munmap(a, 3 * PG);
+	char *c = anon(8);
+	tap_ok(c == a && all_zero(c, 8 * PG), "the pieces merge back into one 8-page range");
+
+	/* Best fit by pages. */
+	char *big = anon(16), *small = anon(2);
+	do_munmap(big, 16 * PG);
+	do_munmap(small, 2 * PG);
+	tap_ok(anon(2) == small && anon(16) == big, "best fit: each size gets the range that fits it");
+	do_munmap(small, 2 * PG);
+	do_munmap(big, 16 * PG);
+	do_munmap(c, 8 * PG);
+	mv_munmap_drain();
+	tap_ok(!mapped(c) && !mapped(big) && mv_mc_bytes() == 0, "drain unmaps everything held");
+
+	tap_ok(do_munmap(c + 1, PG) == -EINVAL && do_munmap(c, 0) == -EINVAL,
+	       "unaligned or empty munmap: EINVAL, as the kernel says");
+	tap_ok(do_mmap(NULL, 0, RW, MAP_PRIVATE | MAP_ANONYMOUS) == -EINVAL, "empty mmap: EINVAL");
+}
+
+static void edges(void)
+{
+	/* MAP_FIXED_NOREPLACE over a cached range succeeds. */
+	char *p = anon(4);
+	do_munmap(p, 4 * PG);
+	long r = do_mmap(p, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
+	tap_ok(r == (long)p && all_zero(p, 4 * PG), "MAP_FIXED_NOREPLACE over a cached range succeeds, zeroed");
+	/* A hint at a cached range is honoured, as the kernel would for free space. */
+	do_munmap(p, 4 * PG);
+	tap_ok(do_mmap(p, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS) == (long)p, "a hint at a cached range is used");
+	do_munmap(p, 4 * PG);
+	/* mprotect / mremap / munmap over it. */
+	p = anon(4);
+	do_munmap(p, 4 * PG);
+	tap_ok(do_mprotect(p, PG, PROT_READ) == -ENOMEM, "mprotect on a cached range: ENOMEM");
+	p = anon(4);
+	do_munmap(p, 4 * PG);
+	tap_ok(do_mremap(p, 4 * PG, 8 * PG, MREMAP_MAYMOVE, NULL) == -EFAULT, "mremap of a cached range: EFAULT");
+	p = anon(4);
+	do_munmap(p + 2 * PG, 2 * PG);
+	long g = do_mremap(p, 2 * PG, 4 * PG, 0, NULL);
+	tap_ok(g == (long)p && all_zero(p + 2 * PG, 2 * PG),
+	       "mremap grows in place over its own cached tail, zero-filled");
+	do_munmap(p, 4 * PG);
+	p = anon(4);
+	do_munmap(p + PG, PG);
+	tap_ok(do_munmap(p, 4 * PG) == 0 && !mapped(p + PG) && !mapped(p),
+	       "munmap over a live range and a cached piece of it unmaps both");
+	/* process_madvise with an iovec naming a cached range. */
+	p = anon(2);
+	do_munmap(p, 2 * PG);
+	struct iovec v = { p, 2 * PG };
+	struct mv_request q = { .kind = MV_PROCESS_MADVISE, .fd = -10000, .iov = &v, .vlen = 1,
+				.advice = MADV_COLD };
+	long pr = mv_munmap_dispatch(&q);
+	tap_ok(!mapped(p) && (pr == -ENOMEM || pr == -EINVAL || pr == -EBADF || pr == -EPERM),
+	       "process_madvise over a cached range resolves it first (result %ld)", pr);
+	q.iov = (const struct iovec *)8; /* unreadable: the kernel's EFAULT, no crash */
+	pr = mv_munmap_dispatch(&q);
+	tap_ok(pr < 0, "process_madvise with a bad iovec pointer fails in the kernel (%ld)", pr);
+}
+
+static void eligibility(void)
+{
+	uint64_t cached = counter(MV_MC_CACHED);
+	char *p = anon(4);
+	tap_ok(do_madvise(p, 4 * PG, MADV_HUGEPAGE) == 0 && do_munmap(p, 4 * PG) == 0 && !mapped(p),
+	       "a range with MADV_HUGEPAGE is really unmapped");
+	p = anon(4);
+	do_madvise(p + PG, PG, MADV_WIPEONFORK);
+	do_munmap(p, 4 * PG);
+	tap_ok(!mapped(p), "a range with MADV_WIPEONFORK on one page is really unmapped");
+	p = anon(4);
+	do_mprotect(p, 4 * PG, PROT_READ);
+	do_munmap(p, 4 * PG);
+	tap_ok(!mapped(p), "a read-only range is really unmapped");
+	p = anon(4);
+	do_madvise(p, 4 * PG, MADV_DONTNEED);
+	do_madvise(p, 4 * PG, MADV_FREE);
+	do_munmap(p, 4 * PG);
+	tap_ok(mapped(p), "DONTNEED and FREE leave no mark: that range is cached");
+	tap_ok(counter(MV_MC_CACHED) == cached + 1, "one cached out of four");
+	long s = do_mmap(NULL, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+	tap_ok(s != (long)p, "a read-only mmap is not served from the cache");
+	do_munmap((void *)s, 4 * PG);
+	s = do_mmap(NULL, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	tap_ok(s != (long)p, "an mmap with other flags is not served either");
+	do_munmap((void *)s, 4 * PG);
+	mv_munmap_drain();
+
+	/* Two mappings side by side (MAP_FIXED in a reservation made outside the
+	 * library): possibly two VMAs, so never handed out as one range. */
+	char *res = mmap(NULL, 16 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	do_mmap(res, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+	do_mmap(res + 4 * PG, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+	memset(res, 1, 8 * PG);
+	do_munmap(res, 4 * PG);
+	do_munmap(res + 4 * PG, 4 * PG);
+	char *h = anon(8);
+	tap_ok(h != res, "ranges of two mmap calls are not merged into one hand-out");
+	char *h4 = anon(4);
+	tap_ok(h4 == res || h4 == res + 4 * PG, "each serves a request of its own size");
+	long m = do_mremap(h4, 4 * PG, 64 * PG, MREMAP_MAYMOVE, NULL);
+	tap_ok(m > 0 && all_zero((char *)m, 64 * PG), "a recycled range is one VMA: mremap grows it (%ld)", m);
+	do_munmap((void *)m, 64 * PG);
+	do_munmap(h, 8 * PG);
+	mv_munmap_drain();
+	munmap(res, 16 * PG);
+}
+
+static void sparse(void)
+{
+	/* 64 MiB, 1% touched: above munmap.zero_memset_max, cleared by pagemap. */
+	size_t pages = 16384;
+	char *p = anon(pages);
+	for (size_t i = 0; i < pages; i += 97)
+		p[i * PG + 5] = 7;
+	do_munmap(p, pages * PG);
+	uint64_t pm = counter(MV_MC_ZERO_PAGEMAP);
+	char *q = anon(pages);
+	tap_ok(q == p && counter(MV_MC_ZERO_PAGEMAP) == pm + 1, "a large range is served, cleared by pagemap");
+	unsigned char *vec = malloc(pages);
+	mincore(q, pages * PG, vec);
+	size_t resident = 0;
+	for (size_t i = 0; i < pages; i++)
+		resident += vec[i] & 1;
+	free(vec);
+	tap_ok(resident <= pages / 97 + 1, "clearing touched only pages that held data (%zu of %zu resident)",
+	       resident, pages);
+	int zero = 1;
+	for (size_t i = 0; i < pages; i += 97)
+		zero &= q[i * PG + 5] == 0;
+	tap_ok(zero, "and every one of them reads zero");
+	do_munmap(q, pages * PG);
+	mv_munmap_drain();
+}
+
+static void aging(void)
+{
+	char *p = anon(4);
+	do_munmap(p, 4 * PG);
+	mv_munmap_tick(0);
+	tap_ok(mapped(p), "a young cached range survives the worker's pass");
+	mv_munmap_tick(mv_mc_now() + 11000000000ULL); /* munmap.max_age_ms is 10 s here */
+	tap_ok(!mapped(p) && counter(MV_MC_AGED) >= 1, "an idle one goes back to the kernel");
+
+	char path[] = "/tmp/madvisor-psi.XXXXXX";
+	int fd = mkstemp(path);
+	const char *hot = "some avg10=55.00 avg60=10.00 avg300=1.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+	tap_ok(fd >= 0 && write(fd, hot, strlen(hot)) == (ssize_t)strlen(hot), "pressure file written");
+	close(fd);
+	mv_munmap_set_psi_path(path);
+	p = anon(4);
+	do_munmap(p, 4 * PG);
+	mv_munmap_tick(0);
+	tap_ok(!mapped(p) && counter(MV_MC_PRESSURE) == 1, "memory pressure drains the cache");
+	unlink(path);
+}
+
+static void forked(void)
+{
+	mv_munmap_drain();
+	char *keep = anon(2);
+	memset(keep, 4, 2 * PG);
+	char *p = anon(4);
+	memset(p, 9, 4 * PG);
+	do_munmap(p, 4 * PG);
+	pid_t c = fork();
+	if (c == 0) {
+		/* The child has its own copy of the cache: it serves it, zeroed. */
+		char *q = anon(4);
+		int ok = q == p && all_zero(q, 4 * PG);
+		memset(q, 0x66, 4 * PG);
+		memset(keep, 0x77, 2 * PG);
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a fork child serves its copy of a cached range, zeroed");
+	int intact = 1;
+	for (size_t i = 0; i < 2 * PG; i++)
+		intact &= keep[i] == 4;
+	tap_ok(intact, "the child's writes do not reach the parent");
+	tap_ok(anon(4) == p, "the parent still has its own copy cached");
+}
+
+int main(void)
+{
+	struct mv_options o;
+	mv_options_defaults(&o);
+	o.munmap = MV_MUNMAP_RECYCLE;
+	o.munmap_max_age_ms = 10000;
+	o.munmap_psi = 1000;
+	o.munmap_zero_memset_max = 1 << 20;
+	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_RECYCLE, "recycling starts");
+	mv_munmap_set_psi_path("/nonexistent");
+	basics();
+	edges();
+	eligibility();
+	sparse();
+	forked();
+	aging();
+	tap_ok(mv_reg_check() == 0, "registry invariants hold at the end");
+	return tap_done();
+}
