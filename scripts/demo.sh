@@ -1,14 +1,24 @@
 #!/bin/sh
-# The main job: build madvisor, then run a real multi-threaded allocator
-# workload through the launcher under jemalloc, tcmalloc, mimalloc and glibc
-# malloc, printing what madvisor saw each allocator do.
-# Usage: scripts/demo.sh [PROFILE]   (default profile: default)
+# The main job: build madvisor, then
+#  1. run an mmap-churning program (threads mmap a buffer, touch it, munmap)
+#     through the launcher with the `default` profile (exact passthrough) and
+#     with the `churn` profile (mapping recycling), showing what changed;
+#  2. run a multi-threaded allocator workload under jemalloc, tcmalloc,
+#     mimalloc and glibc malloc, printing what madvisor saw each one do.
+# Usage: scripts/demo.sh [PROFILE]   (profile for part 2; default: default)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILDDIR:-"$top/build"}
 profile=${1:-default}
 sh "$top/scripts/build.sh" "$build" >&2
 . "$build/tests/env.sh"
+
+for p in default churn; do
+	echo
+	echo "=== mmap churn (2 threads, 2 s), profile '$p' ==="
+	"$build/madvisor" --profile "$p" --stats -- "$build/bench/workloads/mmap_churn" -t 2 -s 2 2>&1 |
+		grep -E 'mmap_churn:|madvisor: (call|munmap|mmap|stats for)|recycle'
+done
 
 # run NAME ALLOCATOR_SO [VAR=value...]: the allocator goes into LD_PRELOAD and
 # the launcher puts the library in front of it.
