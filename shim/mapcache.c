@@ -92,7 +92,7 @@ uint64_t mv_mc_bytes(void)
 void mv_mc_count(int k, int counter, uint64_t v)
 {
 	if (k >= 0)
-		arenas[k].count[counter] += v;
+		MV_MC_BUMP(&arenas[k], counter, v);
 	else
 		__atomic_fetch_add(&shared_count[counter], v, __ATOMIC_RELAXED);
 }
@@ -186,7 +186,7 @@ static void unmap_piece(uintptr_t lo, uintptr_t hi, void *arg)
 {
 	struct unmap_arg *u = arg;
 	mv_raw2(SYS_munmap, lo, hi - lo);
-	u->a->count[MV_MC_UNMAP_CALLS]++;
+	MV_MC_BUMP(u->a, MV_MC_UNMAP_CALLS, 1);
 }
 
 /* Unmap what the registry says arena k holds in [s, e) (lock held). */
@@ -195,7 +195,7 @@ static void unmap_held(unsigned k, uintptr_t s, uintptr_t e)
 	struct mv_arena *a = &arenas[k];
 	if (mv_reg_held_all(s, e, k)) {
 		mv_raw2(SYS_munmap, s, e - s);
-		a->count[MV_MC_UNMAP_CALLS]++;
+		MV_MC_BUMP(a, MV_MC_UNMAP_CALLS, 1);
 	} else {
 		struct unmap_arg u = { a };
 		mv_reg_held_pieces(s, e, k, unmap_piece, &u);
@@ -245,7 +245,7 @@ uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e)
 	}
 	unmap_held(k, s, e);
 	uint64_t released = before - a->bytes;
-	a->count[MV_MC_RELEASED_BYTES] += released;
+	MV_MC_BUMP(a, MV_MC_RELEASED_BYTES, released);
 	return released;
 }
 
@@ -264,7 +264,7 @@ uint64_t mv_mc_release_oldest(unsigned k)
 	for (uint32_t i = 1; i < a->n; i++)
 		if (a->e[i].t_ns < a->e[o].t_ns)
 			o = i;
-	a->count[MV_MC_EVICTED]++;
+	MV_MC_BUMP(a, MV_MC_EVICTED, 1);
 	return mv_mc_release_entry(k, (int)o);
 }
 
@@ -274,7 +274,7 @@ uint64_t mv_mc_release_older(unsigned k, uint64_t cutoff)
 	uint64_t b = 0;
 	for (uint32_t i = 0; i < a->n;) {
 		if (a->e[i].t_ns < cutoff) {
-			a->count[MV_MC_AGED]++;
+			MV_MC_BUMP(a, MV_MC_AGED, 1);
 			b += mv_mc_release_entry(k, (int)i);
 			i = 0; /* the list was reordered */
 		} else {
@@ -296,7 +296,7 @@ int mv_mc_resolve(uintptr_t s, uintptr_t e)
 			continue;
 		mv_lock(&arenas[k].lock);
 		mv_mc_release(k, s, e);
-		arenas[k].count[MV_MC_RESOLVED]++;
+		MV_MC_BUMP(&arenas[k], MV_MC_RESOLVED, 1);
 		mv_unlock(&arenas[k].lock);
 	}
 	return 1;
@@ -323,7 +323,7 @@ static void zap_batch(struct mv_arena *a, size_t n)
 {
 	if (n >= 2 && pidfd_self) {
 		long r = mv_raw6(SYS_process_madvise, PIDFD_SELF_, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
-		a->count[MV_MC_ZAP_CALLS]++;
+		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		(void)r; /* a failure leaves the pages to munmap */
 	}
 }
@@ -368,7 +368,7 @@ void mv_mc_drain(void)
 			while (j < n && scratch[j].start == scratch[j - 1].end)
 				j++;
 			mv_raw2(SYS_munmap, scratch[i].start, scratch[j - 1].end - scratch[i].start);
-			a0->count[MV_MC_UNMAP_CALLS]++;
+			MV_MC_BUMP(a0, MV_MC_UNMAP_CALLS, 1);
 			for (size_t x = i; x < j; x++)
 				mv_reg_unhold(scratch[x].start, scratch[x].end, scratch[x].owner);
 			i = j;
@@ -376,11 +376,11 @@ void mv_mc_drain(void)
 	}
 	for (unsigned k = 0; k < MV_ARENAS; k++) {
 		struct mv_arena *a = &arenas[k];
-		a->count[MV_MC_RELEASED_BYTES] += a->bytes;
+		MV_MC_BUMP(a, MV_MC_RELEASED_BYTES, a->bytes);
 		bytes_add(a, -(int64_t)a->bytes);
 		a->n = 0;
 	}
-	a0->count[MV_MC_DRAINS]++;
+	MV_MC_BUMP(a0, MV_MC_DRAINS, 1);
 	for (unsigned k = MV_ARENAS; k-- > 0;)
 		mv_unlock(&arenas[k].lock);
 }
@@ -390,8 +390,6 @@ uint64_t mv_mc_oldest(void)
 	uint64_t o = UINT64_MAX;
 	for (unsigned k = 0; arenas && k < MV_ARENAS; k++) {
 		struct mv_arena *a = &arenas[k];
-		if (!__atomic_load_n(&a->n, __ATOMIC_RELAXED))
-			continue;
 		mv_lock(&a->lock);
 		for (uint32_t i = 0; i < a->n; i++)
 			if (a->e[i].t_ns < o)

@@ -36,6 +36,7 @@ enum mv_mc_counter {
 	MV_MC_PRESSURE,        /* drains caused by memory pressure */
 	MV_MC_ZERO_MEMSET,     /* hand-outs zeroed with memset */
 	MV_MC_ZERO_PAGEMAP,    /* hand-outs zeroed guided by /proc/self/pagemap */
+	MV_MC_ZERO_DONTNEED,   /* hand-outs (mostly empty) dropped with one MADV_DONTNEED */
 	MV_MC_COUNT
 };
 
@@ -90,6 +91,11 @@ int mv_mc_resolve(uintptr_t s, uintptr_t e);
 void mv_mc_drain(void);
 /* Oldest t_ns over all arenas (UINT64_MAX when nothing is held). */
 uint64_t mv_mc_oldest(void);
+/* Add v to counter c of arena a, whose lock is held (reports read the
+ * counters without it, atomically). */
+#define MV_MC_BUMP(a, c, v) \
+	__atomic_store_n(&(a)->count[c], __atomic_load_n(&(a)->count[c], __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+
 /* Sum of the counters. */
 void mv_mc_counters(uint64_t out[MV_MC_COUNT]);
 /* Bump a counter of arena k (lock held) or, with k < 0, atomically. */

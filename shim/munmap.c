@@ -42,6 +42,7 @@ static struct {
 
 static __thread int busy __attribute__((tls_model("initial-exec")));
 static struct mv_task task;
+static mv_lock_t tick_lock; /* one tick at a time (the worker's, a test's) */
 
 static const char *const mode_names[] = { "passthrough", "recycle", "defer" };
 
@@ -73,6 +74,7 @@ static inline int range_ok(uintptr_t a, size_t n)
 	return !(a & (PAGE - 1)) && n && a + n > a;
 }
 
+/* Counters that are only ever added to this way, without the arena's lock. */
 static void count_atomic(unsigned k, int c)
 {
 	__atomic_fetch_add(&mv_mc_arena(k)->count[c], 1, __ATOMIC_RELAXED);
@@ -136,15 +138,17 @@ static long serve(size_t n)
 		mv_mc_release_entry(k, i);
 	}
 	if (s) {
-		a->count[MV_MC_RECYCLED]++;
-		a->count[MV_MC_RECYCLED_BYTES] += n;
-		a->count[n <= cfg.zero_max ? MV_MC_ZERO_MEMSET : MV_MC_ZERO_PAGEMAP]++;
+		MV_MC_BUMP(a, MV_MC_RECYCLED, 1);
+		MV_MC_BUMP(a, MV_MC_RECYCLED_BYTES, n);
 	} else {
-		a->count[MV_MC_MISSES]++;
+		MV_MC_BUMP(a, MV_MC_MISSES, 1);
 	}
 	mv_unlock(&a->lock);
-	if (s)
-		mv_zero_fresh((void *)s, n, cfg.zero_max);
+	if (s) {
+		enum mv_zero_how how = mv_zero_fresh((void *)s, n, cfg.zero_max);
+		count_atomic(k, how == MV_ZERO_MEMSET ? MV_MC_ZERO_MEMSET
+				: how == MV_ZERO_PAGEMAP ? MV_MC_ZERO_PAGEMAP : MV_MC_ZERO_DONTNEED);
+	}
 	return (long)s;
 }
 
@@ -176,7 +180,7 @@ static int cache_put(uintptr_t s, size_t n)
 		return -1;
 	}
 	mv_mc_insert(k, s, s + n, now, 0, origin);
-	a->count[MV_MC_CACHED]++;
+	MV_MC_BUMP(a, MV_MC_CACHED, 1);
 	/* Age this arena now and then even without the worker (fork child). */
 	if (++a->ops >= 64) {
 		a->ops = 0;
@@ -206,7 +210,7 @@ static int defer_put(uintptr_t s, size_t n)
 	}
 	if (cfg.zap_first) {
 		/* The pages go now (read-locked); only the unmap waits. */
-		a->count[MV_MC_ZAP_CALLS]++;
+		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		if (mv_raw_failed(mv_raw3(SYS_madvise, s, n, MADV_DONTNEED))) {
 			mv_reg_claim(s, s + n, k, MV_REG_ANYCLASS); /* mlocked, say: unmap it now */
 			mv_unlock(&a->lock);
@@ -216,8 +220,8 @@ static int defer_put(uintptr_t s, size_t n)
 	if (a->n >= mv_mc_cap())
 		mv_mc_release_oldest(k); /* another thread of this arena is about to drain */
 	mv_mc_insert(k, s, s + n, now, cfg.zap_first, 0); /* queued ranges all merge */
-	a->count[MV_MC_DEFERRED]++;
-	a->count[MV_MC_DEFERRED_BYTES] += n;
+	MV_MC_BUMP(a, MV_MC_DEFERRED, 1);
+	MV_MC_BUMP(a, MV_MC_DEFERRED_BYTES, n);
 	int drain = a->n >= mv_mc_cap() || mv_mc_bytes() > cfg.cache_bytes;
 	if (++a->ops >= 64) {
 		a->ops = 0;
@@ -310,12 +314,21 @@ static long on_mremap(const struct mv_request *q)
 		mv_mc_resolve(a, a + span);
 	if ((q->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && range_ok(to, nw))
 		mv_mc_resolve(to, to + nw);
-	/* The old range moves or changes size: forget it (unknown from now on). */
+	/* The old range moves or changes size: what it was goes with it, when it
+	 * was one known mapping (one VMA); otherwise it is unknown from now on. */
+	struct mv_reg_entry e;
+	int known = range_ok(a, old) && mv_reg_attrs(a, a + old, &e) == 0;
 	if (range_ok(a, old))
 		mv_reg_forget(a, a + old);
 	long r = retry_after_drain(q, plain(q));
-	if (!mv_raw_failed(r) && nw)
+	if (!mv_raw_failed(r) && nw) {
 		mv_reg_forget((uintptr_t)r, (uintptr_t)r + nw);
+		if (known && !(q->flags & MREMAP_DONTUNMAP)) {
+			mv_reg_map((uintptr_t)r, (uintptr_t)r + nw, e.prot, (int)e.flags);
+			if (e.advice)
+				mv_reg_advise((uintptr_t)r, (uintptr_t)r + nw, e.advice, 0);
+		}
+	}
 	return r;
 }
 
@@ -434,6 +447,7 @@ void mv_munmap_tick(uint64_t now_ns)
 	if (!cfg.mode || !mv_mc_ready())
 		return;
 	uint64_t now = now_ns ? now_ns : mv_mc_now();
+	mv_lock(&tick_lock);
 	if (cfg.psi && now >= cfg.next_psi_ns) {
 		cfg.next_psi_ns = now + PSI_EVERY_NS;
 		if (mv_mc_bytes() && pressure_high()) {
@@ -444,8 +458,6 @@ void mv_munmap_tick(uint64_t now_ns)
 	if (cfg.mode == MV_MUNMAP_RECYCLE) {
 		for (unsigned k = 0; k < MV_ARENAS; k++) {
 			struct mv_arena *a = mv_mc_arena(k);
-			if (!__atomic_load_n(&a->n, __ATOMIC_RELAXED))
-				continue;
 			mv_lock(&a->lock);
 			mv_mc_release_older(k, cutoff(now));
 			mv_unlock(&a->lock);
@@ -453,6 +465,7 @@ void mv_munmap_tick(uint64_t now_ns)
 	} else if (mv_mc_oldest() < cutoff(now)) {
 		mv_mc_drain();
 	}
+	mv_unlock(&tick_lock);
 }
 
 static void task_run(void *arg, uint64_t now)
@@ -554,10 +567,12 @@ void mv_munmap_set_zap_first(int on)
 void mv_munmap_set_psi_path(const char *path)
 {
 	size_t n = strlen(path);
+	mv_lock(&tick_lock);
 	if (n < sizeof(cfg.psi_path)) {
 		memcpy(cfg.psi_path, path, n + 1);
 		cfg.next_psi_ns = 0;
 	}
+	mv_unlock(&tick_lock);
 }
 
 /* ---- report ------------------------------------------------------------------ */
@@ -565,7 +580,7 @@ void mv_munmap_set_psi_path(const char *path)
 static const char *const counter_names[MV_MC_COUNT] = {
 	"cached", "recycled", "recycled_bytes", "misses", "deferred", "deferred_bytes", "passed_through",
 	"unmap_calls", "released_bytes", "zap_calls", "resolved", "aged", "evicted", "drains",
-	"pressure_drains", "zero_memset", "zero_pagemap",
+	"pressure_drains", "zero_memset", "zero_pagemap", "zero_dontneed",
 };
 
 void mv_munmap_report_json(struct mv_outbuf *o)
@@ -597,8 +612,12 @@ void mv_munmap_report_text(struct mv_outbuf *o)
 {
 	if (!cfg.mode)
 		return;
-	uint64_t c[MV_MC_COUNT];
+	uint64_t c[MV_MC_COUNT], any = mv_mc_bytes();
 	mv_mc_counters(c);
+	for (int i = 0; i < MV_MC_COUNT; i++)
+		any |= c[i];
+	if (!any)
+		return; /* nothing to say (a short-lived process) */
 	mv_out_str(o, "madvisor: munmap:");
 	mv_out_str(o, mv_munmap_mode_name(cfg.mode));
 	mv_out_str(o, " held ");

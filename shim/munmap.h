@@ -46,7 +46,7 @@ void mv_munmap_drain(void);
 const char *mv_munmap_mode_name(int mode);
 
 /* The report's "munmap" object (JSON, trailing comma) and text line;
- * nothing when no strategy is on. */
+ * nothing when no strategy is on (no text line when it did nothing). */
 struct mv_outbuf;
 void mv_munmap_report_json(struct mv_outbuf *o);
 void mv_munmap_report_text(struct mv_outbuf *o);

@@ -7,6 +7,7 @@
 
 #define CHUNK (1UL << MV_REG_CHUNK_SHIFT)
 #define ANY_OWNER (~0u)
+#define SMALL 16   /* entries each shard starts with, in one shared slab */
 
 struct shard {
 	mv_lock_t lock;
@@ -16,6 +17,7 @@ struct shard {
 } __attribute__((aligned(64)));
 
 static struct shard *shards;
+static struct mv_reg_entry *slab;   /* SMALL entries per shard: a touched page serves 8 shards */
 static uint32_t next_origin;
 
 static void *raw_alloc(size_t len)
@@ -29,8 +31,14 @@ int mv_reg_init(void)
 	if (__atomic_load_n(&shards, __ATOMIC_ACQUIRE))
 		return 0;
 	struct shard *s = raw_alloc(sizeof(struct shard) * MV_REG_SHARDS);
-	if (!s)
+	struct mv_reg_entry *e = raw_alloc(sizeof(*e) * SMALL * MV_REG_SHARDS);
+	if (!s || !e)
 		return -1;
+	slab = e;
+	for (size_t i = 0; i < MV_REG_SHARDS; i++) {
+		s[i].e = slab + i * SMALL;
+		s[i].cap = SMALL;
+	}
 	__atomic_store_n(&shards, s, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -68,17 +76,27 @@ static size_t lower(const struct shard *s, uintptr_t x)
 
 static int grow(struct shard *s)
 {
-	uint32_t cap = s->cap ? s->cap * 2 : 128;
+	uint32_t cap = s->cap > SMALL ? s->cap * 2 : 4096 / sizeof(*s->e);
 	struct mv_reg_entry *e = raw_alloc(cap * sizeof(*e));
 	if (!e)
 		return -1;
 	if (s->n)
 		memcpy(e, s->e, s->n * sizeof(*e));
-	if (s->e)
+	if (s->cap > SMALL)
 		mv_raw2(SYS_munmap, s->e, s->cap * sizeof(*e));
 	s->e = e;
 	s->cap = cap;
 	return 0;
+}
+
+/* An emptied shard gives its own array back and returns to the slab. */
+static void shrink(struct shard *s)
+{
+	if (s->n || s->cap <= SMALL)
+		return;
+	mv_raw2(SYS_munmap, s->e, s->cap * sizeof(*s->e));
+	s->e = slab + (size_t)(s - shards) * SMALL;
+	s->cap = SMALL;
 }
 
 static int insert_at(struct shard *s, size_t i, const struct mv_reg_entry *x)
@@ -102,6 +120,7 @@ static void remove_at(struct shard *s, size_t i, size_t k)
 	s->n -= (uint32_t)k;
 	if (h)
 		held_add(s, -h);
+	shrink(s);
 }
 
 /* Cut entry i at x (start < x < end). */
@@ -538,6 +557,41 @@ uint64_t mv_reg_holders(uintptr_t a, uintptr_t b)
 	return mask;
 }
 
+struct attrs_arg {
+	struct mv_reg_entry first;
+	int have;
+};
+
+static int attrs_piece(struct shard *s, uintptr_t lo, uintptr_t hi, void *arg)
+{
+	struct attrs_arg *m = arg;
+	uintptr_t at = lo;
+	int bad = 0;
+	mv_lock(&s->lock);
+	for (size_t i = lower(s, lo); i < s->n && s->e[i].start < hi && !bad; i++) {
+		const struct mv_reg_entry *e = &s->e[i];
+		if (!m->have) {
+			m->first = *e;
+			m->have = 1;
+		}
+		bad = e->start > at || e->state != MV_REG_LIVE || e->origin != m->first.origin ||
+		      e->flags != m->first.flags || e->prot != m->first.prot || e->advice != m->first.advice;
+		at = e->end;
+	}
+	mv_unlock(&s->lock);
+	return bad || at < hi;
+}
+
+int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out)
+{
+	struct attrs_arg m;
+	m.have = 0;
+	if (!shards || b <= a || b - a > MV_REG_MAX_MAP || each(a, b, attrs_piece, &m) || !m.have)
+		return -1;
+	*out = m.first;
+	return 0;
+}
+
 /* ---- inspection, tests, fork -------------------------------------------- */
 
 int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out)
@@ -576,6 +630,8 @@ int mv_reg_check(void)
 		struct shard *s = &shards[i];
 		int h = 0;
 		mv_lock(&s->lock);
+		if (s->cap < SMALL || (s->cap == SMALL && s->e != slab + i * SMALL) || s->n > s->cap)
+			bad = 1;
 		for (size_t j = 0; j < s->n; j++) {
 			const struct mv_reg_entry *e = &s->e[j];
 			h += e->state == MV_REG_HELD;
@@ -597,6 +653,7 @@ void mv_reg_reset(void)
 		mv_lock(&shards[i].lock);
 		shards[i].n = 0;
 		held_add(&shards[i], -shards[i].held);
+		shrink(&shards[i]);
 		mv_unlock(&shards[i].lock);
 	}
 }

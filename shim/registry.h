@@ -94,6 +94,11 @@ void mv_reg_unhold(uintptr_t a, uintptr_t b, unsigned owner);
  * 2 MiB chunk) when nothing is held in those shards. */
 uint64_t mv_reg_holders(uintptr_t a, uintptr_t b);
 
+/* Whether all of [a, b) is LIVE, from one mmap call, with one set of flags,
+ * protection and advice (so one kernel VMA): 0 with them in *out, or -1.
+ * mremap carries them to where the range goes. */
+int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
+
 /* The entry containing addr. 0, or -1 when addr is unknown. */
 int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 /* Entries recorded, and how many of them are HELD. */

@@ -43,7 +43,8 @@ static void drop_flush(struct drops *d)
 
 static void drop(struct drops *d, uintptr_t a, uintptr_t e)
 {
-	if (d->n && (uintptr_t)d->v[d->n - 1].iov_base + d->v[d->n - 1].iov_len == a) {
+	if (d->n && (uintptr_t)d->v[d->n - 1].iov_base + d->v[d->n - 1].iov_len == a &&
+	    d->v[d->n - 1].iov_len + (e - a) < BATCH * PAGE) {
 		d->v[d->n - 1].iov_len += e - a;
 		return;
 	}
@@ -133,15 +134,27 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		return MV_ZERO_DONTNEED;
 	}
 	uint64_t buf[BATCH];
-	if (len > MINCORE_MAX && sparse(fd, a, len, buf)) {
-		/* Mostly empty: one MADV_DONTNEED; the kernel skips what is empty
-		 * (and frees the page tables of whole 2 MiB regions, as munmap would). */
-		mv_raw1(SYS_close, fd);
-		mv_raw3(SYS_madvise, a, len, MADV_DONTNEED);
-		return MV_ZERO_DONTNEED;
-	}
 	struct drops d;
 	d.n = 0;
+	if (len > MINCORE_MAX && sparse(fd, a, len, buf)) {
+		/* Mostly empty: drop it all; the kernel skips what is empty. In
+		 * pieces that each stop one page into the next 2 MiB region, so that
+		 * no piece covers a whole page table: the tables stay for the pages
+		 * the range will get again (PT_RECLAIM would free them otherwise).
+		 * One process_madvise for all the pieces. */
+		mv_raw1(SYS_close, fd);
+		for (uintptr_t at = a; at < end;) {
+			uintptr_t cut = ((at + (BATCH * PAGE)) & ~(BATCH * PAGE - 1)) + PAGE;
+			if (cut - at > BATCH * PAGE)
+				cut -= BATCH * PAGE;
+			if (cut > end)
+				cut = end;
+			drop(&d, at, cut);
+			at = cut;
+		}
+		drop_flush(&d);
+		return MV_ZERO_DONTNEED;
+	}
 	while (a < end) {
 		/* Chunks follow 2 MiB boundaries, so density is judged per page table. */
 		size_t n = (((a + (BATCH * PAGE)) & ~(BATCH * PAGE - 1)) - a) / PAGE;

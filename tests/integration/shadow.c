@@ -19,7 +19,11 @@
  * copies and churn mappings of their own; the parent's later checks show that
  * nothing leaked back.
  *
- *   shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N]
+ * With -i, a timer signal arrives every N microseconds and its handler maps,
+ * checks (zero), writes and unmaps pages of its own, so calls also arrive
+ * while a thread is inside the library.
+ *
+ *   shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N] [-i usec]
  * Prints "shadow: threads=T ops=N checks=C probes=P forks=F failures=X" and
  * exits 1 when anything differed. Nothing in the operation loop allocates. */
 #include <errno.h>
@@ -29,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/mman.h>
@@ -38,7 +44,7 @@
 #define MAXSLOTS 24
 #define MAXPAGES 32
 #define MAXTHREADS 64
-#define WBASE 0x100000000000UL  /* 16 TiB: far below the kernel's mmap area */
+static uintptr_t wbase;         /* the windows: far below the kernel's mmap area */
 #define WIN (16UL << 20)        /* each thread's window */
 #define DENSE (1UL << 20)       /* where in the window most fixed mappings go */
 #define GHOSTS 16
@@ -74,6 +80,28 @@ static unsigned fork_every = 400;
 static pthread_rwlock_t gl;
 static int merge_errno;     /* what MADV_MERGEABLE gives here (0 or EINVAL) */
 static volatile int stop;
+static volatile sig_atomic_t handler_failures, handler_runs;
+
+/* The timer signal: a mapping of the handler's own, which must read zero. */
+static void on_timer(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	size_t pages = 1 + (size_t)(handler_runs % 4);
+	unsigned char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		handler_failures++;
+	} else {
+		for (size_t i = 0; i < pages * PG; i += 512)
+			if (p[i])
+				handler_failures++;
+		memset(p, 0x77, pages * PG);
+		if (munmap(p, pages * PG) != 0)
+			handler_failures++;
+	}
+	handler_runs++;
+	errno = saved;
+}
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -659,19 +687,22 @@ static void *work(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N, 0 = never]\n");
+	fprintf(stderr, "usage: shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N, 0 = never]"
+			" [-i timer signal every N usec]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "t:n:S:f:")) != -1) {
+	long interval = 0;
+	while ((c = getopt(argc, argv, "t:n:S:f:i:")) != -1) {
 		switch (c) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': nops = strtoull(optarg, NULL, 0); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
 		case 'f': fork_every = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'i': interval = strtol(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -681,14 +712,21 @@ int main(int argc, char **argv)
 	void *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	merge_errno = madvise(m, PG, MADV_MERGEABLE) ? errno : 0;
 	munmap(m, PG);
-	/* The windows must be free (nothing the kernel placed there). */
-	void *w = mmap((void *)WBASE, WIN * (size_t)nthreads, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
-	if (w != (void *)WBASE) {
-		fprintf(stderr, "shadow: the test windows at %#lx are not free\n", WBASE);
+	/* The windows must be free (nothing the kernel placed there; AddressSanitizer
+	 * keeps its shadow at 16 TiB). */
+	static const uintptr_t bases[] = { 0x300000000000UL, 0x200000000000UL, 0x100000000000UL };
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !wbase; i++) {
+		void *w = mmap((void *)bases[i], WIN * (size_t)nthreads, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+		if (w == (void *)bases[i])
+			wbase = bases[i];
+		if (w != MAP_FAILED)
+			munmap(w, WIN * (size_t)nthreads);
+	}
+	if (!wbase) {
+		fprintf(stderr, "shadow: no free address range for the test windows\n");
 		return 2;
 	}
-	munmap(w, WIN * (size_t)nthreads);
 	pthread_rwlockattr_t ra;
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -696,7 +734,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nthreads; i++) {
 		ths[i].idx = i;
 		ths[i].rng = seed * 0x2545f4914f6cdd1dULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
-		ths[i].wlo = WBASE + (uintptr_t)i * WIN;
+		ths[i].wlo = wbase + (uintptr_t)i * WIN;
+	}
+	if (interval > 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_timer;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		struct itimerval it = { { 0, interval }, { 0, interval } };
+		setitimer(ITIMER_REAL, &it, NULL);
 	}
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&ths[i].tid, NULL, work, &ths[i]) != 0) {
@@ -712,8 +759,15 @@ int main(int argc, char **argv)
 		forks += ths[i].forks;
 		failures += ths[i].failures;
 	}
-	printf("shadow: threads=%d ops=%llu checks=%llu probes=%llu forks=%llu failures=%llu\n", nthreads,
+	if (interval > 0) {
+		struct itimerval off = { { 0, 0 }, { 0, 0 } };
+		setitimer(ITIMER_REAL, &off, NULL);
+		if (handler_failures)
+			fprintf(stderr, "shadow: the signal handler's mappings failed %d checks\n", (int)handler_failures);
+		failures += (uint64_t)handler_failures;
+	}
+	printf("shadow: threads=%d ops=%llu checks=%llu probes=%llu forks=%llu signals=%d failures=%llu\n", nthreads,
 	       (unsigned long long)ops, (unsigned long long)checks, (unsigned long long)probes,
-	       (unsigned long long)forks, (unsigned long long)failures);
+	       (unsigned long long)forks, (int)handler_runs, (unsigned long long)failures);
 	return failures ? 1 : 0;
 }

@@ -166,6 +166,8 @@ static void random_ops(int n)
 				/* Often a range just held, or part of it. */
 				i = last_i + rnd() % 2;
 				j = last_j - rnd() % 2;
+				if (i >= NPAGES)
+					i = NPAGES - 1;
 				if (j <= i)
 					j = i + 1;
 				a = BASE + i * PG;
@@ -206,6 +208,21 @@ static void random_ops(int n)
 		}
 		if (!bad && !compare(what))
 			bad = 1;
+		/* mv_reg_attrs on another random range: one LIVE mapping, one set of attributes? */
+		size_t x = rnd() % NPAGES, y = x + 1 + rnd() % 32;
+		if (y > NPAGES)
+			y = NPAGES;
+		int uni = 1;
+		for (size_t k = x; k < y; k++) {
+			const struct page *p = &model[k], *f = &model[x];
+			uni &= p->known && p->state == MV_REG_LIVE && p->origin == f->origin && p->flags == f->flags &&
+			       p->prot == f->prot && p->advice == f->advice;
+		}
+		struct mv_reg_entry ae;
+		if (!bad && (mv_reg_attrs(BASE + x * PG, BASE + y * PG, &ae) == 0) != uni) {
+			tap_diag("attrs [%zu, %zu): registry %d, model %d", x, y, !uni, uni);
+			bad = 1;
+		}
 		if (!bad && mv_reg_check() != 0) {
 			tap_diag("invariants broken after %s", what);
 			bad = 1;
