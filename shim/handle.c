@@ -44,16 +44,24 @@ static inline long dispatch_all(const struct mv_request *q, int nested)
 	return dispatch(q, nested);
 }
 
-__attribute__((cold, noinline)) static long munmapped(const struct mv_request *q, int nested, int count)
+/* The call, counted (and one in time_every timed) when count is set; `all`
+ * routes through the munmap strategy as well. */
+static inline __attribute__((always_inline)) long counted(const struct mv_request *q, int nested, int count,
+							   int all)
 {
 	if (!count)
-		return dispatch_all(q, nested);
+		return all ? dispatch_all(q, nested) : dispatch(q, nested);
 	int timed;
 	struct mv_stat_row *row = mv_stats_begin(q, &timed);
 	uint64_t t0 = timed ? mv_ticks() : 0;
-	long r = dispatch_all(q, nested);
+	long r = all ? dispatch_all(q, nested) : dispatch(q, nested);
 	mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
 	return r;
+}
+
+__attribute__((cold, noinline)) static long munmapped(const struct mv_request *q, int nested, int count)
+{
+	return counted(q, nested, count, 1);
 }
 
 /* With the page-table model (ptmodel_hook.h) or the trace (trace.h) on: the
@@ -61,12 +69,8 @@ __attribute__((cold, noinline)) static long munmapped(const struct mv_request *q
 __attribute__((cold, noinline)) static long modelled(const struct mv_request *q, int nested, int count)
 {
 	int model = mv_ptm_ready();
-	int excl = model ? mv_ptm_before(q) : 0, timed = 0;
-	struct mv_stat_row *row = count ? mv_stats_begin(q, &timed) : NULL;
-	uint64_t t0 = timed ? mv_ticks() : 0;
-	long r = dispatch_all(q, nested);
-	if (row)
-		mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
+	int excl = model ? mv_ptm_before(q) : 0;
+	long r = counted(q, nested, count, 1);
 	if (model)
 		mv_ptm_after(q, r, excl);
 	/* The allocator's calls, whatever the policy in force: replay may try another. */
@@ -82,16 +86,7 @@ __attribute__((cold, noinline)) static long attributed(const struct mv_request *
 	struct mv_attrib_sample s;
 	int sampled = mv_attrib_begin(q, &s);
 	uint64_t t0 = sampled ? mv_ticks() : 0;
-	long r;
-	if (counting & MV_COUNT_MODEL) {
-		r = modelled(q, nested, counting & 1);
-	} else {
-		int timed;
-		struct mv_stat_row *row = mv_stats_begin(q, &timed);
-		uint64_t t1 = timed ? mv_ticks() : 0;
-		r = dispatch_all(q, nested);
-		mv_stats_end(row, q, r, timed ? mv_ticks() - t1 : 0, timed);
-	}
+	long r = counting & MV_COUNT_MODEL ? modelled(q, nested, counting & 1) : counted(q, nested, 1, 1);
 	if (sampled)
 		mv_attrib_end(&s, q, r, mv_ticks() - t0);
 	return r;
@@ -114,10 +109,5 @@ __attribute__((hot)) long mv_handle(const struct mv_request *q)
 		return counting & MV_COUNT_ATTRIB  ? attributed(q, nested, counting)
 		       : counting & MV_COUNT_MODEL ? modelled(q, nested, counting & 1)
 						   : munmapped(q, nested, counting & 1);
-	int timed;
-	struct mv_stat_row *row = mv_stats_begin(q, &timed);
-	uint64_t t0 = timed ? mv_ticks() : 0;
-	long r = dispatch(q, nested);
-	mv_stats_end(row, q, r, timed ? mv_ticks() - t0 : 0, timed);
-	return r;
+	return counted(q, nested, 1, 0);
 }
