@@ -1,11 +1,14 @@
 # fuzz/: sanitizer builds and libFuzzer targets.
 #
-# libFuzzer targets for the configuration parser and the output builder, built
-# only when configured with CC=clang --enable-fuzz (see scripts/fuzz.sh).
+# libFuzzer targets for the configuration parser (string, file, and the
+# profile < file < string layering), the output builder, the trace reader and
+# the policy engine (against a shadow model), built only when configured with
+# CC=clang --enable-fuzz (see scripts/fuzz.sh).
 # `make fuzz` runs each target for FUZZ_SECONDS seconds (default 60) from its
 # seed corpus in fuzz/corpus/<target>/, keeping what it learns in the build
 # tree (fuzz/work/<target>/) and any crash in fuzz/artifacts/.
-FUZZ_TARGETS = fuzz/fuzz_config_string fuzz/fuzz_config_file fuzz/fuzz_outbuf_json
+FUZZ_TARGETS = fuzz/fuzz_config_string fuzz/fuzz_config_file fuzz/fuzz_config_load fuzz/fuzz_outbuf_json \
+	fuzz/fuzz_trace fuzz/fuzz_policy
 FUZZ_SECONDS = 60
 
 if ENABLE_FUZZ
@@ -17,6 +20,17 @@ fuzz_fuzz_config_string_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 fuzz_fuzz_config_file_SOURCES = fuzz/fuzz_config_file.c fuzz/fuzz_check.h
 fuzz_fuzz_config_file_LDADD = shim/libshim.la
 fuzz_fuzz_config_file_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_config_load_SOURCES = fuzz/fuzz_config_load.c fuzz/fuzz_check.h
+fuzz_fuzz_config_load_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CONFIGS_DIR='"$(abs_top_srcdir)/configs"'
+fuzz_fuzz_config_load_LDADD = shim/libshim.la
+fuzz_fuzz_config_load_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_trace_SOURCES = fuzz/fuzz_trace.c preload/replay.c preload/replay.h
+fuzz_fuzz_trace_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/preload
+fuzz_fuzz_trace_LDADD = shim/libshim.la
+fuzz_fuzz_trace_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+fuzz_fuzz_policy_SOURCES = fuzz/fuzz_policy.c fuzz/policy_model.c fuzz/policy_model.h
+fuzz_fuzz_policy_LDADD = shim/libshim.la
+fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 fuzz_fuzz_outbuf_json_SOURCES = fuzz/fuzz_outbuf_json.c
 fuzz_fuzz_outbuf_json_LDADD = shim/libshim.la -lm
 fuzz_fuzz_outbuf_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
@@ -29,7 +43,10 @@ fuzz: $(FUZZ_TARGETS) madvisor$(EXEEXT)
 	@$(SHELL) $(srcdir)/fuzz/run.sh --keys ./madvisor$(EXEEXT) $(srcdir)/fuzz/config.dict fuzz/keys.dict
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_string $(FUZZ_SECONDS) fuzz/keys.dict
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_file $(FUZZ_SECONDS) fuzz/keys.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_load $(FUZZ_SECONDS) fuzz/keys.dict
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_outbuf_json $(FUZZ_SECONDS) $(srcdir)/fuzz/json.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_trace $(FUZZ_SECONDS) $(srcdir)/fuzz/trace.dict
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_policy $(FUZZ_SECONDS) $(srcdir)/fuzz/policy.dict
 else
 fuzz:
 	@echo "make fuzz: this build was not configured with CC=clang --enable-fuzz (scripts/fuzz.sh does that)" >&2; exit 1
@@ -57,4 +74,4 @@ AM_TESTS_ENVIRONMENT += \
 	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}"; \
 	export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS;
 
-EXTRA_DIST += fuzz/run.sh fuzz/config.dict fuzz/json.dict fuzz/corpus scripts/sanitize.sh scripts/fuzz.sh
+EXTRA_DIST += fuzz/run.sh fuzz/config.dict fuzz/json.dict fuzz/trace.dict fuzz/policy.dict fuzz/corpus scripts/sanitize.sh scripts/fuzz.sh

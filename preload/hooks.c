@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <linux/mman.h>
 #include "request.h"
+#include "edges.h"
 #include "rawsys.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -132,6 +133,65 @@ EXPORT HOT int mprotect(void *addr, size_t len, int prot)
 	return (int)as_int(do_mprotect(addr, len, prot, __builtin_return_address(0)));
 }
 
+/* Calls that act on mapped ranges (edges.h): not counted, but they must see
+ * the ranges a munmap strategy holds as unmapped. */
+static inline long edge(enum mv_edge_op op, const void *addr, size_t len, long a, long b)
+{
+	struct mv_edge c = { .op = op, .addr = (void *)addr, .len = len, .a = a, .b = b };
+	return mv_edge_call(&c);
+}
+
+EXPORT int mlock(const void *addr, size_t len)
+{
+	return (int)as_int(edge(MV_EDGE_MLOCK, addr, len, 0, 0));
+}
+
+EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
+{
+	return (int)as_int(edge(MV_EDGE_MLOCK2, addr, len, flags, 0));
+}
+
+EXPORT int munlock(const void *addr, size_t len)
+{
+	return (int)as_int(edge(MV_EDGE_MUNLOCK, addr, len, 0, 0));
+}
+
+EXPORT int mlockall(int flags)
+{
+	return (int)as_int(edge(MV_EDGE_MLOCKALL, NULL, 0, flags, 0));
+}
+
+EXPORT int munlockall(void)
+{
+	return (int)as_int(edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0));
+}
+
+EXPORT int msync(void *addr, size_t len, int flags)
+{
+	return (int)as_int(edge(MV_EDGE_MSYNC, addr, len, flags, 0));
+}
+
+EXPORT int mincore(void *addr, size_t len, unsigned char *vec)
+{
+	return (int)as_int(edge(MV_EDGE_MINCORE, addr, len, (long)vec, 0));
+}
+
+EXPORT int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
+{
+	return (int)as_int(edge(MV_EDGE_PKEY_MPROTECT, addr, len, prot, pkey));
+}
+
+/* glibc >= 2.41 declares it; older ones reach it through syscall(). */
+EXPORT int mseal(void *addr, size_t len, unsigned long flags);
+EXPORT int mseal(void *addr, size_t len, unsigned long flags)
+{
+	return (int)as_int(edge(MV_EDGE_MSEAL, addr, len, (long)flags, 0));
+}
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+
 /* syscall(): the memory calls take the same path as the functions above (the
  * way jemalloc >= 5.3.1 issues process_madvise); every other number is
  * forwarded with all six argument words, as libc's syscall() does. */
@@ -156,6 +216,15 @@ EXPORT long syscall(long n, ...)
 	case SYS_process_madvise:
 		return as_int(do_process_madvise((int)a, (const struct iovec *)b, (size_t)c, (int)d,
 						 (unsigned int)e, __builtin_return_address(0)));
+	case SYS_mlock: return as_int(edge(MV_EDGE_MLOCK, (void *)a, (size_t)b, 0, 0));
+	case SYS_mlock2: return as_int(edge(MV_EDGE_MLOCK2, (void *)a, (size_t)b, c, 0));
+	case SYS_munlock: return as_int(edge(MV_EDGE_MUNLOCK, (void *)a, (size_t)b, 0, 0));
+	case SYS_mlockall: return as_int(edge(MV_EDGE_MLOCKALL, NULL, 0, a, 0));
+	case SYS_munlockall: return as_int(edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0));
+	case SYS_msync: return as_int(edge(MV_EDGE_MSYNC, (void *)a, (size_t)b, c, 0));
+	case SYS_mincore: return as_int(edge(MV_EDGE_MINCORE, (void *)a, (size_t)b, c, 0));
+	case SYS_pkey_mprotect: return as_int(edge(MV_EDGE_PKEY_MPROTECT, (void *)a, (size_t)b, c, d));
+	case SYS_mseal: return as_int(edge(MV_EDGE_MSEAL, (void *)a, (size_t)b, c, 0));
 	default:
 		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	}

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "config.h"
 #include "kernel.h"
+#include "edges.h"
 #include "hot.h"
 #include "probe.h"
 #include "ptmodel_hook.h"
@@ -21,6 +22,7 @@
 #include "stats.h"
 #include "worker.h"
 #include "munmap.h"
+#include "ownsys.h"
 #include "alloc_start.h"
 
 static const char *env_get(const char *name)
@@ -34,7 +36,7 @@ static const char *env_get(const char *name)
 static void *next_if_foreign(const char *name)
 {
 	Dl_info self, libc, nx;
-	void *p = dlsym(RTLD_NEXT, name);
+	void *p = mv_own_dlsym(RTLD_NEXT, name);
 	if (!p || !dladdr(p, &nx))
 		return NULL;
 	if (dladdr((void *)gnu_get_libc_version, &libc) && nx.dli_fbase == libc.dli_fbase)
@@ -64,6 +66,8 @@ static void resolve_next(void)
 			k++;
 	}
 	mv_kernel_set_next(&n);
+	/* libc's msync is a cancellation point: keep it one. */
+	mv_edge_set_msync((int (*)(void *, size_t, int))mv_own_dlsym(RTLD_NEXT, "msync"));
 }
 
 static void atfork_child(void)

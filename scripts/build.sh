@@ -1,6 +1,7 @@
 #!/bin/sh
 # Configure and build madvisor in a build directory (default: ./build).
 # Usage: scripts/build.sh [BUILDDIR] [configure options...]
+# BUILD_TARGETS: what to make (default: everything).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$top/build"}
@@ -14,4 +15,5 @@ cd "$build"
 if [ ! -f config.status ] || [ "$top/configure" -nt config.status ]; then
 	"$top/configure" -q "$@"
 fi
-make -s -j"$(nproc)"
+# shellcheck disable=SC2086
+make -s -j"$(nproc)" ${BUILD_TARGETS:-}

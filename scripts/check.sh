@@ -1,25 +1,90 @@
 #!/bin/sh
-# The test command: install dependencies, build, run `make check`, and end with
-# one summary line "N passed, N failed". Exit status is non-zero on failure.
+# The test command: install dependencies, build, and run the test parts in
+# turn, each ending with a line "<part>: N passed, N failed, N skipped (T s)";
+# the last line totals every part: "N passed, N failed, N skipped". Exit
+# status is non-zero when any part fails.
+#   make check               the normal build (BUILDDIR, default build/)
+#   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
+#   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
+# Usage: scripts/check.sh [--fast]    (--fast: the normal `make check` only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILDDIR:-"$top/build"}
-sh "$top/scripts/build.sh" "$build"
-cd "$build"
-status=0
-make -s -j"$(nproc)" check || status=$?
-pass=0 fail=0 skip=0
-for log in $(find . -name '*.trs'); do
-	pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
-	fail=$((fail + $(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$log" || true)))
-	skip=$((skip + $(grep -c '^:test-result: SKIP' "$log" || true)))
+fast=no
+for arg in "$@"; do
+	case $arg in
+	--fast) fast=yes ;;
+	*) echo "usage: scripts/check.sh [--fast]" >&2; exit 2 ;;
+	esac
 done
-if [ "$status" != 0 ]; then
-	for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find . -name '*.trs')); do
-		echo "---- ${f%.trs}.log"
-		tail -n 40 "${f%.trs}.log"
+build=${BUILDDIR:-"$top/build"}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+total_pass=0 total_fail=0 total_skip=0 status=0 summary=""
+
+# counts LOG: sum the "NAME: N passed, N failed[, N skipped]" lines in LOG.
+counts() {
+	sed -n 's/^[^:]*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed\(, \([0-9][0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p' "$1" |
+		awk '{ p += $1; f += $2; s += $3; n++ } END { print p + 0, f + 0, s + 0, n + 0 }'
+}
+
+# run_part NAME COMMAND...: run one part, show its output, count its results.
+# A part that prints no summary line counts as one test: its exit status.
+run_part() {
+	name=$1
+	shift
+	t0=$(date +%s)
+	{ s=0; "$@" 2>&1 || s=$?; echo "$s" >"$tmp/rc"; } | tee "$tmp/log"
+	s=$(cat "$tmp/rc")
+	t=$(($(date +%s) - t0))
+	# shellcheck disable=SC2046
+	set -- $(counts "$tmp/log")
+	p=$1 f=$2 k=$3
+	if [ "$4" = 0 ]; then
+		if [ "$s" = 0 ]; then p=1; else f=1; fi
+	elif [ "$s" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	[ "$s" = 0 ] || status=1
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + k))
+	summary="$summary$name: $p passed, $f failed, $k skipped (${t} s)
+"
+}
+
+# The normal build's `make check`.
+make_check() {
+	if ! sh "$top/scripts/build.sh" "$build"; then
+		echo "make check: the build failed"
+		echo "make check: 0 passed, 1 failed, 0 skipped"
+		return 1
+	fi
+	cd "$build"
+	find . -name '*.trs' -exec rm -f {} +
+	s=0
+	make -s -j"$(nproc)" check || s=$?
+	pass=0 fail=0 skip=0
+	for log in $(find . -name '*.trs'); do
+		pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
+		fail=$((fail + $(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$log" || true)))
+		skip=$((skip + $(grep -c '^:test-result: SKIP' "$log" || true)))
 	done
-	[ "$fail" -gt 0 ] || fail=1
+	if [ "$s" != 0 ]; then
+		for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' $(find . -name '*.trs')); do
+			echo "---- ${f%.trs}.log"
+			tail -n 40 "${f%.trs}.log"
+		done
+		[ "$fail" -gt 0 ] || fail=1
+	fi
+	echo "make check: $pass passed, $fail failed, $skip skipped"
+	return "$s"
+}
+
+run_part "make check" make_check
+if [ "$fast" = no ]; then
+	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
+	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
+	# More parts go here, each as: run_part NAME COMMAND...
 fi
-echo "$pass passed, $fail failed, $skip skipped"
+
+printf '%s' "$summary"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit "$status"

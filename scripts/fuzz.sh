@@ -1,7 +1,9 @@
 #!/bin/sh
-# Fuzz the configuration parsers and the output builder: configure a clang
-# build with libFuzzer, ASan and UBSan in build-fuzz/ and run `make fuzz`
-# (each target for FUZZ_SECONDS, default 60). Installs clang and compiler-rt
+# Fuzz the configuration parsers (string, file, profile layering), the output
+# builder, the trace reader and the policy engine: configure a clang build with
+# libFuzzer, ASan and UBSan in build-fuzz/ and run `make fuzz` (each target for
+# SECONDS, default FUZZ_SECONDS or 60; `fuzz.sh 15` is the short pass CI runs,
+# about three minutes with the build). Installs clang and compiler-rt
 # with apt-get when missing. Exit status is non-zero when a target crashed;
 # the input that did it is in build-fuzz/fuzz/artifacts/.
 # Usage: scripts/fuzz.sh [SECONDS]    Build directory: FUZZ_BUILDDIR.

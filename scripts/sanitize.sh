@@ -1,21 +1,24 @@
 #!/bin/sh
 # Sanitizer runs: build madvisor with AddressSanitizer + UndefinedBehaviorSanitizer
 # in build-asan/ and run `make check` (unit and integration tests); with --tsan,
-# also build build-tsan/ with ThreadSanitizer and run the unit tests. Installs
-# the sanitizer runtimes and clang with apt-get, only when something is missing.
+# also build build-tsan/ with ThreadSanitizer and run the unit tests (--tsan-only:
+# that alone). Installs the sanitizer runtimes and clang with apt-get, only when
+# something is missing.
 # Ends with one line per build: "<name>: N passed, N failed, N skipped".
-# Usage: scripts/sanitize.sh [--tsan] [--deps-only]
+# Usage: scripts/sanitize.sh [--tsan | --tsan-only] [--deps-only]
 # Build directories: ASAN_BUILDDIR, TSAN_BUILDDIR (default build-asan/, build-tsan/).
 # Each `make check` is stopped after SANITIZE_TIMEOUT seconds (default 600).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+asan=yes
 tsan=no
 deps_only=no
 for arg in "$@"; do
 	case $arg in
 	--tsan) tsan=yes ;;
+	--tsan-only) tsan=yes asan=no ;;
 	--deps-only) deps_only=yes ;;
-	*) echo "usage: scripts/sanitize.sh [--tsan] [--deps-only]" >&2; exit 2 ;;
+	*) echo "usage: scripts/sanitize.sh [--tsan | --tsan-only] [--deps-only]" >&2; exit 2 ;;
 	esac
 done
 
@@ -77,27 +80,34 @@ summary() {
 
 status=0
 limit=${SANITIZE_TIMEOUT:-600}
-asan_dir=${ASAN_BUILDDIR:-"$top/build-asan"}
-build "$asan_dir" --enable-asan
-# Old results must not be counted again.
-find "$asan_dir" -name '*.trs' -exec rm -f {} +
-s=0
-(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
-summary "$asan_dir" "asan+ubsan make check" "$s"
-[ "$s" = 0 ] || status=1
+if [ "$asan" = yes ]; then
+	asan_dir=${ASAN_BUILDDIR:-"$top/build-asan"}
+	build "$asan_dir" --enable-asan
+	# Old results must not be counted again.
+	find "$asan_dir" -name '*.trs' -exec rm -f {} +
+	s=0
+	(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
+	summary "$asan_dir" "asan+ubsan make check" "$s"
+	[ "$s" = 0 ] || status=1
+fi
 
 if [ "$tsan" = yes ]; then
 	tsan_dir=${TSAN_BUILDDIR:-"$top/build-tsan"}
-	build "$tsan_dir" --enable-tsan
+	# Only what the unit tests use: the shim library and the launcher
+	# (readme_keys.sh); check-TESTS builds the unit test programs.
+	(BUILD_TARGETS="shim/libshim.la madvisor" && export BUILD_TARGETS && build "$tsan_dir" --enable-tsan)
 	find "$tsan_dir" -name '*.trs' -exec rm -f {} +
 	# The unit tests, but not tests/unit/launcher.sh: it preloads the library
 	# into sh through the launcher, and a TSan runtime that is not the first
 	# object in a process crashes and hangs (ASan only asks to be first).
-	unit=$(cd "$tsan_dir" && printf 'print-tests:\n\t@echo $(TESTS)\n' |
-		make -s -f Makefile -f - print-tests | tr ' ' '\n' |
+	vars=$(cd "$tsan_dir" && printf 'print:\n\t@echo $(TESTS)\n\t@echo $(check_PROGRAMS)\n' |
+		make -s -f Makefile -f - print)
+	unit=$(echo "$vars" | sed -n 1p | tr ' ' '\n' |
 		grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' | tr '\n' ' ')
+	progs=$(echo "$vars" | sed -n 2p | tr ' ' '\n' | grep '^tests/unit/' | tr '\n' ' ')
 	s=0
-	(cd "$tsan_dir" && timeout "$limit" make -s -j"$(nproc)" check TESTS="$unit" >/dev/null 2>&1) || s=$?
+	(cd "$tsan_dir" && timeout "$limit" make -s -j"$(nproc)" check-TESTS TESTS="$unit" \
+		check_PROGRAMS="$progs" >/dev/null 2>&1) || s=$?
 	summary "$tsan_dir" "tsan unit tests" "$s"
 	[ "$s" = 0 ] || status=1
 fi

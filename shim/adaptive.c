@@ -5,7 +5,7 @@
 #include "adaptive.h"
 #include "alloc_api.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "worker.h"
 
 #define BACKOFF_MAX 32 /* intervals skipped at most after purges that gave nothing back */
@@ -166,7 +166,7 @@ static struct mv_task task = { .name = "adaptive", .run = run };
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
-	if (mv_raw2(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+	if (mv_own2(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -175,11 +175,11 @@ static uint64_t thread_cpu_ns(void)
 static int64_t rss_bytes(void)
 {
 	char buf[128];
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd))
 		return -1;
-	long n = mv_raw3(SYS_read, fd, buf, sizeof(buf) - 1);
-	mv_raw1(SYS_close, fd);
+	long n = mv_own3(SYS_read, fd, buf, sizeof(buf) - 1);
+	mv_own1(SYS_close, fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;

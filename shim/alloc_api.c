@@ -2,6 +2,7 @@
  * allocator-wide purges through it, counted for reports. */
 #include <dlfcn.h>
 #include <string.h>
+#include "ownsys.h"
 #include "alloc_api.h"
 #include "clock.h"
 #include "options.h"
@@ -16,7 +17,7 @@ static uint64_t purges, purge_ns;
 static void *sym(const char *name)
 {
 	Dl_info di;
-	void *p = dlsym(RTLD_DEFAULT, name);
+	void *p = mv_own_dlsym(RTLD_DEFAULT, name);
 	if (!p || !dladdr(p, &di) || di.dli_fbase != malloc_base)
 		return NULL;
 	return p;
@@ -41,7 +42,7 @@ const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind)
 int mv_alloc_init(const struct mv_allocator_info *a)
 {
 	Dl_info di;
-	void *m = dlsym(RTLD_DEFAULT, "malloc");
+	void *m = mv_own_dlsym(RTLD_DEFAULT, "malloc");
 	const struct mv_alloc_backend *b = mv_alloc_backend_for(a->kind);
 	bound = NULL;
 	detected = a->kind;

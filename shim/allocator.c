@@ -1,6 +1,7 @@
 /* allocator.c - detect the program's malloc implementation. */
 #include <dlfcn.h>
 #include <string.h>
+#include "ownsys.h"
 #include "allocator.h"
 #include "objtext.h"
 
@@ -18,7 +19,7 @@ static void copy_path(char *dst, const char *src)
 static int marker_in(const char *sym, const Dl_info *malloc_info)
 {
 	Dl_info di;
-	void *p = dlsym(RTLD_DEFAULT, sym);
+	void *p = mv_own_dlsym(RTLD_DEFAULT, sym);
 	return p && dladdr(p, &di) && di.dli_fbase == malloc_info->dli_fbase;
 }
 
@@ -39,7 +40,7 @@ enum mv_allocator mv_allocator_classify(const char *lib, int has_mallctl,
 void mv_allocator_detect(struct mv_allocator_info *out)
 {
 	Dl_info di;
-	void *m = dlsym(RTLD_DEFAULT, "malloc");
+	void *m = mv_own_dlsym(RTLD_DEFAULT, "malloc");
 	out->kind = MV_ALLOC_UNKNOWN;
 	out->library[0] = 0;
 	out->text_lo = out->text_hi = 0;

@@ -8,7 +8,7 @@
 #include "hot.h"
 #include "objtext.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "worker.h"
 
 struct slot {
@@ -23,12 +23,14 @@ static uint32_t every = 64;
 static uint64_t bytes_every;
 static uint32_t top = 10;
 static struct mv_text self;         /* madvisor's own code: frames skipped */
+static struct mv_text unwinder;     /* libunwind's code: its calls are not the program's */
+static int unwinder_shared;         /* ... unless the program loaded it too */
 static uint64_t dropped_samples, dropped_calls;
 
 /* Per thread: what the next sample will stand for. */
 struct acc {
 	uint64_t calls, bytes;
-	int busy;                        /* inside the unwinder: no sampling */
+	int busy;                        /* inside the unwinder: no sampling (2: loading it) */
 };
 static __thread struct acc acc __attribute__((tls_model("initial-exec")));
 
@@ -53,12 +55,14 @@ static int is_purge(const struct mv_request *q)
 
 int mv_attrib_begin(const struct mv_request *q, struct mv_attrib_sample *s)
 {
-	if (!table || acc.busy || !is_purge(q))
+	if (!table || !is_purge(q))
 		return 0;
 	/* process_madvise's bytes are known only from its result. */
 	uint64_t b = q->kind == MV_PROCESS_MADVISE ? 0 : q->len;
 	acc.calls++;
 	acc.bytes += b;
+	if (acc.busy) /* the allocator, called by the unwinder: the next sample stands for it */
+		return 0;
 	if (bytes_every ? acc.bytes < bytes_every : acc.calls < every)
 		return 0;
 	s->calls = acc.calls;
@@ -78,6 +82,14 @@ int mv_attrib_begin(const struct mv_request *q, struct mv_attrib_sample *s)
 	for (; i < n && s->n < MV_ATTRIB_DEPTH; i++)
 		s->pc[s->n++] = buf[i];
 	return 1;
+}
+
+int mv_attrib_own(const struct mv_request *q)
+{
+	/* A call from libunwind's code is its own (a thread's cache freed at
+	 * exit, say) unless the program uses that libunwind too; then only
+	 * while this thread unwinds for madvisor. */
+	return acc.busy == 2 || (mv_text_has(&unwinder, q->caller) && (acc.busy || !unwinder_shared));
 }
 
 static uint64_t stack_hash(const struct mv_attrib_sample *s)
@@ -171,28 +183,44 @@ int mv_attrib_start(const struct mv_options *o, int fd)
 	char why[128];
 	if (!o->attribution)
 		return 0;
-	if (mv_unwind_load(why, sizeof(why)) != 0) {
+	/* Loading runs libunwind's constructors, which map memory: every call
+	 * this thread makes meanwhile is libunwind's (busy 2, through the
+	 * attribution path; the table is not there yet, so nothing is sampled). */
+	acc.busy = 2;
+	__atomic_fetch_or(&mv_hot.counting, 1 | MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
+	int loaded = mv_unwind_load(why, sizeof(why));
+	acc.busy = 0;
+	if (loaded != 0) {
+		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
 		say(fd, why);
 		return -1;
 	}
-	void *p = (void *)mv_raw6(SYS_mmap, 0, sizeof(struct slot) * MV_ATTRIB_SLOTS, PROT_READ | PROT_WRITE,
+	void *p = (void *)mv_own6(SYS_mmap, 0, sizeof(struct slot) * MV_ATTRIB_SLOTS, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mv_raw_failed((long)p)) {
+		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
 		say(fd, "no memory for the stack table");
 		return -1;
 	}
 	if (mv_object_text((void *)mv_attrib_begin, &self) != 0)
 		self.lo = self.hi = 0;
+	if (!mv_unwind_code() || mv_object_text(mv_unwind_code(), &unwinder) != 0)
+		unwinder.lo = unwinder.hi = 0;
+	unwinder_shared = mv_unwind_shared();
 	every = o->attribution_every ? o->attribution_every : 1;
 	bytes_every = o->attribution_bytes;
 	top = o->attribution_top < MV_ATTRIB_TOP_MAX / 3 ? o->attribution_top : MV_ATTRIB_TOP_MAX / 3;
 	/* Prime the unwinder: its caches and its dl_iterate_phdr walk happen
-	 * now, on one thread, not inside some allocator's lock later. */
+	 * now, on one thread, not inside some allocator's lock later. Its
+	 * calls go through the attribution path (busy: passed through, not
+	 * counted as the program's); the table is not there yet, so nothing
+	 * else is sampled. */
 	void *prime[MV_ATTRIB_DEPTH];
+	acc.busy = 1;
 	mv_unwind_backtrace(prime, MV_ATTRIB_DEPTH);
-	table = p;
+	acc.busy = 0;
+	__atomic_store_n(&table, p, __ATOMIC_RELEASE);
 	pthread_atfork(NULL, NULL, mv_attrib_atfork_child);
-	__atomic_fetch_or(&mv_hot.counting, 1 | MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -230,7 +258,10 @@ static void symbolise(struct mv_attrib_frame *f, uintptr_t pc)
 	}
 	char name[MV_ATTRIB_SYM];
 	uintptr_t off;
-	if (mv_unwind_proc_name(pc - 1, name, sizeof(name), &off) != 0 || !name[0])
+	acc.busy = 1; /* libunwind reads the object's symbols: its calls are its own */
+	int r = mv_unwind_proc_name(pc - 1, name, sizeof(name), &off);
+	acc.busy = 0;
+	if (r != 0 || !name[0])
 		return;
 	/* libunwind takes the nearest symbol below, whatever its size: when
 	 * that is an exported symbol, dladdr above knew it and found pc

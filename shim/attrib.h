@@ -48,6 +48,10 @@ struct mv_attrib_sample {
 int mv_attrib_begin(const struct mv_request *q, struct mv_attrib_sample *s);
 /* Record a sampled call: its result and time in ticks. */
 void mv_attrib_end(struct mv_attrib_sample *s, const struct mv_request *q, long result, uint64_t ticks);
+/* Non-zero for a call libunwind makes itself (its caches' mmap and munmap)
+ * while this thread unwinds: not the program's, so passed through uncounted.
+ * (A signal handler's call at that moment is the program's.) */
+int mv_attrib_own(const struct mv_request *q);
 
 /* ---- set-up -------------------------------------------------------------------- */
 /* Start attribution if the options ask for it (constructor). Loads and
@@ -58,6 +62,8 @@ void mv_attrib_atfork_child(void);
 
 /* The unwinder (attrib_unwind.c). */
 int mv_unwind_load(char *why, size_t cap);                   /* 0 or -1 */
+const void *mv_unwind_code(void);                            /* an address in its code */
+int mv_unwind_shared(void);              /* the program uses the same libunwind itself */
 int mv_unwind_backtrace(void **pcs, int max);
 int mv_unwind_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off);  /* 0 or -1 */
 const char *mv_unwind_library(void);                          /* path loaded */

@@ -8,6 +8,7 @@
  * which dladdr cannot see), when the headers were found at build time. */
 #include <dlfcn.h>
 #include <string.h>
+#include "ownsys.h"
 #include "attrib.h"
 #include "mvconfig.h"
 #include "outbuf.h"
@@ -25,6 +26,7 @@
 static int (*bt)(void **, int);
 static int (*name_fn)(uintptr_t, char *, size_t, uintptr_t *);
 static const char *loaded;
+static int shared;      /* the program had libunwind loaded already */
 
 #ifdef HAVE_LIBUNWIND
 static unw_addr_space_t local_as;
@@ -49,7 +51,9 @@ int mv_unwind_load(char *why, size_t cap)
 		return 0;
 	void *h = NULL;
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]) && !h; i++) {
-		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+		if (mv_own_dlopen(names[i], RTLD_LAZY | RTLD_NOLOAD))
+			shared = 1;
+		h = mv_own_dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
 		if (h)
 			loaded = names[i];
 	}
@@ -58,7 +62,7 @@ int mv_unwind_load(char *why, size_t cap)
 		mv_out_cstr(&o);
 		return -1;
 	}
-	bt = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+	bt = (int (*)(void **, int))mv_own_dlsym(h, "unw_backtrace");
 	if (!bt) {
 		mv_out_str(&o, "libunwind has no unw_backtrace");
 		mv_out_cstr(&o);
@@ -66,8 +70,8 @@ int mv_unwind_load(char *why, size_t cap)
 	}
 #if defined(HAVE_LIBUNWIND) && defined(UNW_ARCH)
 	unw_accessors_t *(*get_acc)(unw_addr_space_t) =
-		(unw_accessors_t * (*)(unw_addr_space_t)) dlsym(h, "_U" UNW_ARCH "_get_accessors");
-	unw_addr_space_t *as = (unw_addr_space_t *)dlsym(h, "_UL" UNW_ARCH "_local_addr_space");
+		(unw_accessors_t * (*)(unw_addr_space_t)) mv_own_dlsym(h, "_U" UNW_ARCH "_get_accessors");
+	unw_addr_space_t *as = (unw_addr_space_t *)mv_own_dlsym(h, "_UL" UNW_ARCH "_local_addr_space");
 	if (get_acc && as && *as) {
 		local_as = *as;
 		acc = get_acc(local_as);
@@ -75,6 +79,16 @@ int mv_unwind_load(char *why, size_t cap)
 	}
 #endif
 	return 0;
+}
+
+int mv_unwind_shared(void)
+{
+	return shared;
+}
+
+const void *mv_unwind_code(void)
+{
+	return (const void *)bt;
 }
 
 int mv_unwind_backtrace(void **pcs, int max)

@@ -1,15 +1,33 @@
 /* clock.c - calibrate the tick counter against CLOCK_MONOTONIC. */
 #include <time.h>
 #include "clock.h"
-#include "rawsys.h"
+#include "outbuf.h"
+#include "ownsys.h"
 
 static uint64_t start_ticks, start_ns;
+
+static void say_failed(long err)
+{
+	static int said;
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return;
+	char buf[128];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: cannot read the monotonic clock (error ");
+	mv_out_i64(&o, -err);
+	mv_out_str(&o, "); times and ages read as 0\n");
+	mv_out_flush(&o);
+}
 
 uint64_t mv_clock_mono_ns(void)
 {
 	struct timespec ts;
-	if (mv_raw2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) < 0)
+	long r = mv_own2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	if (r < 0) {
+		say_failed(r);
 		return 0;
+	}
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -24,8 +42,9 @@ double mv_clock_ticks_per_sec(void)
 	uint64_t ns = mv_clock_mono_ns(), t = mv_ticks();
 	if (!start_ns) {
 		mv_clock_start();
-		/* Started just now: spin a short while for a usable interval. */
-		while (mv_clock_mono_ns() - start_ns < 2000000)
+		/* Started just now: spin a short while for a usable interval
+		 * (not when the clock cannot be read). */
+		while (start_ns && mv_clock_mono_ns() - start_ns < 2000000)
 			;
 		ns = mv_clock_mono_ns();
 		t = mv_ticks();

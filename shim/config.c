@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include "config.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 #ifndef MV_PROFILE_DIR
 #define MV_PROFILE_DIR "/usr/local/share/madvisor/configs"
@@ -248,7 +248,7 @@ static long read_file(const char *path, char *reason, size_t cap, int *missing)
 	*missing = 0;
 	mv_out_init(&b, reason, cap, -1);
 	/* O_NONBLOCK: opening a FIFO must not hang the program before main. */
-	fd = mv_raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+	fd = mv_own4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
 	if (mv_raw_failed(fd)) {
 		*missing = fd == -ENOENT;
 		mv_out_str(&b, "cannot open: ");
@@ -256,7 +256,7 @@ static long read_file(const char *path, char *reason, size_t cap, int *missing)
 		mv_out_cstr(&b);
 		return -1;
 	}
-	r = mv_raw2(SYS_fstat, fd, &st);
+	r = mv_own2(SYS_fstat, fd, &st);
 	if (mv_raw_failed(r)) {
 		mv_out_str(&b, "cannot stat: ");
 		mv_out_str(&b, errno_text(-r, tmp, sizeof(tmp)));
@@ -273,9 +273,9 @@ static long read_file(const char *path, char *reason, size_t cap, int *missing)
 	if (st.st_size > MV_CONFIG_FILE_MAX)
 		goto too_large;
 	/* Read to end of file: the size may change under us, or be 0 (procfs). */
-	for (;;) {
-		r = mv_raw3(SYS_read, fd, file_buf + len, sizeof(file_buf) - len);
-		if (r == -EINTR || r == -EAGAIN)
+	for (int again = 0;;) {
+		r = mv_own3(SYS_read, fd, file_buf + len, sizeof(file_buf) - len);
+		if ((r == -EINTR || r == -EAGAIN) && ++again < 64)
 			continue;
 		if (mv_raw_failed(r)) {
 			mv_out_str(&b, "cannot read: ");
@@ -290,7 +290,7 @@ static long read_file(const char *path, char *reason, size_t cap, int *missing)
 			goto too_large;
 		}
 	}
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	file_buf[len] = 0;
 	return (long)len;
 
@@ -302,7 +302,7 @@ too_large:
 	mv_out_char(&b, ')');
 fail:
 	mv_out_cstr(&b);
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	return -1;
 }
 

@@ -84,6 +84,8 @@ __attribute__((cold, noinline)) static long modelled(const struct mv_request *q,
 __attribute__((cold, noinline)) static long attributed(const struct mv_request *q, int nested, int counting)
 {
 	struct mv_attrib_sample s;
+	if (__builtin_expect(mv_attrib_own(q), 0)) /* libunwind's own call */
+		return raw(q);
 	int sampled = mv_attrib_begin(q, &s);
 	uint64_t t0 = sampled ? mv_ticks() : 0;
 	long r = counting & MV_COUNT_MODEL ? modelled(q, nested, counting & 1) : counted(q, nested, 1, 1);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "live.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "report.h"
 #include "runtime.h"
 #include "worker.h"
@@ -32,17 +32,17 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 	}
 }
 
-static void write_json(int fd, void *arg)
+static int write_json(int fd, void *arg)
 {
-	mv_report_json(arg, fd);
+	return mv_report_json(arg, fd);
 }
 
-static void write_prom(int fd, void *arg)
+static int write_prom(int fd, void *arg)
 {
-	mv_report_prom(arg, fd);
+	return mv_report_prom(arg, fd);
 }
 
-int mv_live_replace(const char *path, void (*write_fn)(int fd, void *arg), void *arg)
+int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
 {
 	char tmp[MV_PATH_MAX + 64];
 	struct mv_outbuf o;
@@ -59,14 +59,17 @@ int mv_live_replace(const char *path, void (*write_fn)(int fd, void *arg), void 
 	mv_out_cstr(&o);
 	if (o.truncated)
 		return -ENAMETOOLONG;
-	int fd = mv_report_open(tmp);
+	int fd = mv_report_open_new(tmp);
 	if (fd < 0)
 		return fd;
-	write_fn(fd, arg);
-	mv_raw1(SYS_close, fd);
-	long r = mv_raw2(SYS_rename, tmp, path);
+	long r = write_fn(fd, arg) < 0 ? -EIO : 0;
+	long c = mv_own1(SYS_close, fd);
+	if (!r && mv_raw_failed(c))
+		r = c;
+	if (!r)
+		r = mv_own2(SYS_rename, tmp, path);
 	if (mv_raw_failed(r)) {
-		mv_raw1(SYS_unlink, tmp);
+		mv_own1(SYS_unlink, tmp);
 		return (int)r;
 	}
 	return 0;
@@ -90,7 +93,7 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	mv_out_flush(&o);
 }
 
-static void one_file(int which, const char *key, const char *tmpl, void (*fn)(int, void *))
+static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int, void *))
 {
 	char path[MV_PATH_MAX + 32];
 	if (!tmpl[0])

@@ -3,7 +3,7 @@
 noinst_LTLIBRARIES += shim/libshim.la
 shim_libshim_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 shim_libshim_la_SOURCES = \
-	shim/rawsys.h shim/request.h \
+	shim/rawsys.h shim/ownsys.h shim/request.h \
 	shim/kernel.c shim/kernel.h \
 	shim/clock.c shim/clock.h \
 	shim/outbuf.c shim/outbuf.h \
@@ -36,4 +36,4 @@ shim_libshim_la_SOURCES += \
 # munmap strategies: map registry, recycling cache, deferred munmap.
 shim_libshim_la_SOURCES += \
 	shim/lock.h shim/registry.c shim/registry.h shim/mapcache.c shim/mapcache.h \
-	shim/zero.c shim/zero.h shim/munmap.c shim/munmap.h
+	shim/zero.c shim/zero.h shim/munmap.c shim/munmap.h shim/edges.c shim/edges.h

@@ -10,7 +10,7 @@
 #define MADVISOR_LOCK_H
 
 #include <linux/futex.h>
-#include "rawsys.h"
+#include "ownsys.h"
 
 typedef struct {
 	int v;
@@ -38,7 +38,7 @@ static __attribute__((noinline, unused)) void mv_lock_slow(mv_lock_t *l)
 			return;
 	}
 	while (__atomic_exchange_n(&l->v, 2, __ATOMIC_ACQUIRE) != 0)
-		mv_raw4(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 2, 0);
+		mv_own4(SYS_futex, &l->v, FUTEX_WAIT_PRIVATE, 2, 0);
 }
 
 static inline void mv_lock(mv_lock_t *l)
@@ -50,7 +50,7 @@ static inline void mv_lock(mv_lock_t *l)
 static inline void mv_unlock(mv_lock_t *l)
 {
 	if (__builtin_expect(__atomic_exchange_n(&l->v, 0, __ATOMIC_RELEASE) == 2, 0))
-		mv_raw3(SYS_futex, &l->v, FUTEX_WAKE_PRIVATE, 1);
+		mv_own3(SYS_futex, &l->v, FUTEX_WAKE_PRIVATE, 1);
 }
 
 /* In a fork child: the lock was held by the forking thread (atfork prepare). */

@@ -4,8 +4,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include "mapcache.h"
+#include "outbuf.h"
 #include "registry.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 #ifndef MADV_DONTNEED
 #define MADV_DONTNEED 4
@@ -30,7 +31,7 @@ static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
 
 static void *raw_alloc(size_t len)
 {
-	long r = mv_raw6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long r = mv_own6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return mv_raw_failed(r) ? NULL : (void *)r;
 }
 
@@ -178,6 +179,32 @@ void mv_mc_take_front(unsigned k, int i, size_t n)
 
 /* ---- giving memory back ------------------------------------------------- */
 
+static int unmap_error; /* errno of the first held range that stayed mapped (atomic) */
+
+int mv_mc_unmap_failed(void)
+{
+	return __atomic_load_n(&unmap_error, __ATOMIC_RELAXED) != 0;
+}
+
+/* Give a held range back to the kernel, retrying once. Should the kernel
+ * still refuse, the range stays mapped although the program unmapped it:
+ * say so once; munmap.c then takes no more ranges. */
+static void unmap_range(uintptr_t lo, uintptr_t hi)
+{
+	long r = mv_own2(SYS_munmap, lo, hi - lo);
+	if (mv_raw_failed(r))
+		r = mv_own2(SYS_munmap, lo, hi - lo);
+	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
+		return;
+	char buf[160];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: munmap: the kernel refused to unmap a kept range (error ");
+	mv_out_i64(&o, -r);
+	mv_out_str(&o, "); munmap passes through unchanged from now on\n");
+	mv_out_flush(&o);
+}
+
 struct unmap_arg {
 	struct mv_arena *a;
 };
@@ -185,7 +212,7 @@ struct unmap_arg {
 static void unmap_piece(uintptr_t lo, uintptr_t hi, void *arg)
 {
 	struct unmap_arg *u = arg;
-	mv_raw2(SYS_munmap, lo, hi - lo);
+	unmap_range(lo, hi);
 	MV_MC_BUMP(u->a, MV_MC_UNMAP_CALLS, 1);
 }
 
@@ -194,7 +221,7 @@ static void unmap_held(unsigned k, uintptr_t s, uintptr_t e)
 {
 	struct mv_arena *a = &arenas[k];
 	if (mv_reg_held_all(s, e, k)) {
-		mv_raw2(SYS_munmap, s, e - s);
+		unmap_range(s, e);
 		MV_MC_BUMP(a, MV_MC_UNMAP_CALLS, 1);
 	} else {
 		struct unmap_arg u = { a };
@@ -322,7 +349,7 @@ static void sort_pieces(struct piece *p, size_t n)
 static void zap_batch(struct mv_arena *a, size_t n)
 {
 	if (n >= 2 && pidfd_self) {
-		long r = mv_raw6(SYS_process_madvise, PIDFD_SELF_, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
+		long r = mv_own6(SYS_process_madvise, PIDFD_SELF_, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		(void)r; /* a failure leaves the pages to munmap */
 	}
@@ -367,7 +394,7 @@ void mv_mc_drain(void)
 			size_t j = i + 1;
 			while (j < n && scratch[j].start == scratch[j - 1].end)
 				j++;
-			mv_raw2(SYS_munmap, scratch[i].start, scratch[j - 1].end - scratch[i].start);
+			unmap_range(scratch[i].start, scratch[j - 1].end);
 			MV_MC_BUMP(a0, MV_MC_UNMAP_CALLS, 1);
 			for (size_t x = i; x < j; x++)
 				mv_reg_unhold(scratch[x].start, scratch[x].end, scratch[x].owner);

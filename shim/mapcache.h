@@ -60,6 +60,9 @@ struct mv_arena {
 /* Set up MV_ARENAS arenas of `cap` entries (raw mmap). 0 or -1. */
 int mv_mc_init(uint32_t cap, int pidfd_self);
 int mv_mc_ready(void);
+/* True once the kernel refused to unmap a held range (said on stderr): the
+ * strategy takes no more ranges. */
+int mv_mc_unmap_failed(void);
 /* The calling thread's arena index. */
 unsigned mv_mc_mine(void);
 struct mv_arena *mv_mc_arena(unsigned k);

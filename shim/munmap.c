@@ -7,6 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "munmap.h"
+#include "edges.h"
+#include "runtime.h"
 #include "registry.h"
 #include "mapcache.h"
 #include "zero.h"
@@ -17,6 +19,7 @@
 #include "probe.h"
 #include "pressure.h"
 #include "outbuf.h"
+#include "ownsys.h"
 
 #define PAGE 4096UL
 #define RW (PROT_READ | PROT_WRITE)
@@ -36,6 +39,8 @@ static struct {
 	uint64_t cache_bytes, max_range, zero_max;
 	uint64_t max_age_ns;
 	uint32_t psi;              /* memory "some" avg10 in hundredths of a percent; 0 = off */
+	int callers;               /* enum mv_munmap_callers */
+	int locked_all;            /* mlockall in force: nothing is held */
 	uint64_t next_psi_ns;
 	char psi_path[MV_PATH_MAX];
 } cfg;
@@ -109,12 +114,26 @@ static unsigned advice_bits(int advice, unsigned *clear)
 	}
 }
 
+/* Whether the strategy takes this call: `munmap.callers` picks the
+ * allocator's calls or the program's own, and after mlockall nothing is held
+ * (a fresh mapping would be locked, a recycled one would not). */
+static inline int taken(const struct mv_request *q)
+{
+	if (__atomic_load_n(&cfg.locked_all, __ATOMIC_RELAXED))
+		return 0;
+	if (cfg.callers == MV_CALLERS_ANY)
+		return 1;
+	const struct mv_allocator_info *al = &mv_rt.allocator;
+	int mine = !al->in_executable && mv_allocator_owns(al, q->caller);
+	return cfg.callers == MV_CALLERS_ALLOCATOR ? mine : !mine;
+}
+
 /* ---- recycling ------------------------------------------------------------- */
 
 static int servable(const struct mv_request *q, size_t n)
 {
 	return cfg.mode == MV_MUNMAP_RECYCLE && !q->addr && q->flags == (MAP_PRIVATE | MAP_ANONYMOUS) &&
-	       q->fd == -1 && q->off == 0 && q->prot == RW && n && n <= cfg.max_range;
+	       q->fd == -1 && q->off == 0 && q->prot == RW && n && n <= cfg.max_range && taken(q);
 }
 
 /* A cached range for n bytes, zeroed, or 0. */
@@ -211,7 +230,7 @@ static int defer_put(uintptr_t s, size_t n)
 	if (cfg.zap_first) {
 		/* The pages go now (read-locked); only the unmap waits. */
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
-		if (mv_raw_failed(mv_raw3(SYS_madvise, s, n, MADV_DONTNEED))) {
+		if (mv_raw_failed(mv_own3(SYS_madvise, s, n, MADV_DONTNEED))) {
 			mv_reg_claim(s, s + n, k, MV_REG_ANYCLASS); /* mlocked, say: unmap it now */
 			mv_unlock(&a->lock);
 			return -1;
@@ -256,7 +275,8 @@ static long placed(const struct mv_request *q, size_t n)
 {
 	const int plain_flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK;
 	if (cfg.mode != MV_MUNMAP_DEFER || q->addr || (q->flags & ~plain_flags) != 0 ||
-	    (q->flags & (MAP_TYPE | MAP_ANONYMOUS)) != (MAP_PRIVATE | MAP_ANONYMOUS) || !n || n > cfg.max_range)
+	    (q->flags & (MAP_TYPE | MAP_ANONYMOUS)) != (MAP_PRIVATE | MAP_ANONYMOUS) || !n || n > cfg.max_range ||
+	    !taken(q))
 		return plain(q);
 	struct mv_request h = *q;
 	uintptr_t f = __atomic_fetch_sub(&frontier, n, __ATOMIC_RELAXED);
@@ -295,7 +315,7 @@ static long on_munmap(const struct mv_request *q)
 	size_t n = page_up(q->len);
 	if (!range_ok(a, n))
 		return plain(q); /* the kernel's EINVAL */
-	if (n <= cfg.max_range &&
+	if (n <= cfg.max_range && taken(q) && !mv_mc_unmap_failed() &&
 	    (cfg.mode == MV_MUNMAP_RECYCLE ? cache_put(a, n) : defer_put(a, n)) == 0)
 		return 0;
 	count_atomic(mv_mc_mine(), MV_MC_PASSED);
@@ -377,9 +397,13 @@ static long on_process_madvise(const struct mv_request *q)
 			size_t cnt = q->vlen - off < 32 ? q->vlen - off : 32;
 			struct iovec local = { v, cnt * sizeof(v[0]) };
 			struct iovec remote = { (void *)(q->iov + off), cnt * sizeof(v[0]) };
-			long got = mv_raw6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
-			if (got != (long)(cnt * sizeof(v[0])))
+			long got = mv_own6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+			if (got != (long)(cnt * sizeof(v[0]))) {
+				/* Unreadable (a bad pointer, or the call refused): the
+				 * ranges are unknown, so nothing may stay held. */
+				mv_mc_drain();
 				break;
+			}
 			for (size_t i = 0; i < cnt; i++) {
 				uintptr_t b = (uintptr_t)v[i].iov_base & ~(PAGE - 1);
 				uintptr_t e = (uintptr_t)v[i].iov_base + v[i].iov_len;
@@ -396,6 +420,87 @@ static long on_process_madvise(const struct mv_request *q)
 		}
 	}
 	return plain(q);
+}
+
+/* ---- calls that act on ranges (edges.h) ------------------------------------ */
+
+/* The range the kernel acts on: mlock rounds the start down and the length
+ * up; the others refuse an unaligned start, and resolving more than they
+ * would look at only gives held ranges back early, which is always allowed. */
+static int edge_range(const struct mv_edge *c, uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t a = (uintptr_t)c->addr, b = a & ~(PAGE - 1);
+	size_t n = c->len + (a - b) < c->len ? 0 : page_up(c->len + (a - b));
+	if (!n || b + n < b)
+		return 0;
+	*lo = b;
+	*hi = b + n;
+	return 1;
+}
+
+static long on_edge(const struct mv_edge *c)
+{
+	uintptr_t lo = 0, hi = 0;
+	int ok = edge_range(c, &lo, &hi);
+	long r;
+	switch (c->op) {
+	case MV_EDGE_MLOCKALL: {
+		/* Hold nothing from now on, and give back what is held before it
+		 * gets locked. Flags the kernel refuses change nothing. */
+		const long known = MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT;
+		if (!(c->a & (MCL_CURRENT | MCL_FUTURE)) || (c->a & ~known))
+			return mv_edge_raw(c);
+		__atomic_store_n(&cfg.locked_all, 1, __ATOMIC_SEQ_CST);
+		mv_mc_drain();
+		r = mv_edge_raw(c);
+		mv_mc_drain(); /* a range given up while the first drain ran */
+		return r;
+	}
+	case MV_EDGE_MUNLOCKALL:
+		r = mv_edge_raw(c);
+		if (r == 0)
+			__atomic_store_n(&cfg.locked_all, 0, __ATOMIC_SEQ_CST);
+		return r;
+	default:
+		break;
+	}
+	if (ok)
+		mv_mc_resolve(lo, hi);
+	r = mv_edge_raw(c);
+	if (!ok)
+		return r;
+	switch (c->op) {
+	case MV_EDGE_MLOCK:
+	case MV_EDGE_MLOCK2:
+		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* even when refused: it may be partly locked */
+		break;
+	case MV_EDGE_MUNLOCK:
+		if (r == 0)
+			mv_reg_advise(lo, hi, 0, MV_ADV_LOCKED);
+		break;
+	case MV_EDGE_MSEAL:
+		mv_reg_advise(lo, hi, MV_ADV_SEALED, 0);
+		break;
+	case MV_EDGE_PKEY_MPROTECT:
+		if (r == 0)
+			mv_reg_protect(lo, hi, (int)c->a);
+		if (r != 0 || c->b != 0)
+			mv_reg_advise(lo, hi, MV_ADV_OTHER, 0);
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+long mv_munmap_edge(const struct mv_edge *c)
+{
+	if (__builtin_expect(busy, 0))
+		return mv_edge_raw(c);
+	busy = 1;
+	long r = on_edge(c);
+	busy = 0;
+	return r;
 }
 
 long mv_munmap_dispatch(const struct mv_request *q)
@@ -425,11 +530,11 @@ long mv_munmap_dispatch(const struct mv_request *q)
 static int pressure_high(void)
 {
 	char buf[512];
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, cfg.psi_path, O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, cfg.psi_path, O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd))
 		return 0;
-	long n = mv_raw3(SYS_read, fd, buf, sizeof(buf) - 1);
-	mv_raw1(SYS_close, fd);
+	long n = mv_own3(SYS_read, fd, buf, sizeof(buf) - 1);
+	mv_own1(SYS_close, fd);
 	if (mv_raw_failed(n) || n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -502,14 +607,21 @@ static void fork_parent(void)
 	busy = 0;
 }
 
-/* The child keeps its copy of every held range (they are its own now) and
- * the lists that describe them; the worker is gone, so arenas age inline. */
+/* The child gives back at once the held ranges it inherited: they are
+ * shared copy-on-write with the parent now, but once the parent lets its
+ * copies go they would be the child's alone, kept for as long as it makes no
+ * further calls (it has no worker to age them). Its own later munmaps are
+ * held as usual and age inline. A fork from a signal handler that interrupted
+ * the strategy (lists possibly mid-change) keeps them instead. */
 static void fork_child(void)
 {
+	cfg.locked_all = 0; /* memory locks are not inherited */
 	mv_reg_atfork_child();
 	mv_mc_atfork_child();
-	if (fork_locked)
+	if (fork_locked) {
+		mv_mc_drain();
 		busy = 0;
+	}
 }
 
 static void refuse(int fd, int strict, const char *why)
@@ -535,6 +647,7 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	cfg.zero_max = o->munmap_zero_memset_max;
 	cfg.max_age_ns = (uint64_t)o->munmap_max_age_ms * 1000000u;
 	cfg.psi = o->munmap_psi;
+	cfg.callers = o->munmap_callers;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
 	int self = mv_probe_get()->pidfd_self;
 	mv_zero_init(self);
@@ -559,9 +672,37 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 /* For tests: read memory pressure from another file; zap first or not. */
 void mv_munmap_set_psi_path(const char *path);
 void mv_munmap_set_zap_first(int on);
+void mv_munmap_set_callers(int callers);
 void mv_munmap_set_zap_first(int on)
 {
 	cfg.zap_first = on;
+}
+
+void mv_munmap_set_callers(int callers)
+{
+	cfg.callers = callers;
+}
+
+/* For tests and fuzzing, after mv_munmap_start: switch strategy (everything
+ * held is given back first; passthrough takes the library's calls off this
+ * file) and the largest recycled range cleared with memset. */
+void mv_munmap_set_mode(int mode);
+void mv_munmap_set_zero_max(uint64_t bytes);
+void mv_munmap_set_mode(int mode)
+{
+	if (!mv_mc_ready())
+		return;
+	mv_mc_drain();
+	cfg.mode = mode;
+	if (mode == MV_MUNMAP_PASSTHROUGH)
+		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_MUNMAP, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MUNMAP, __ATOMIC_RELEASE);
+}
+
+void mv_munmap_set_zero_max(uint64_t bytes)
+{
+	cfg.zero_max = bytes;
 }
 
 void mv_munmap_set_psi_path(const char *path)

@@ -30,6 +30,7 @@ static const char *const madvise_modes[] = { "passthrough", "free_to_dontneed", 
 	[id] = { name, type, offsetof(struct mv_options, field), FIELD_SIZE(field), def, lo, hi, help, flags, names }
 static const char *const live_signals[] = { "off", "SIGUSR1", "SIGUSR2", NULL };
 static const char *const munmap_modes[] = { "passthrough", "recycle", "defer", NULL };
+static const char *const munmap_callers[] = { "any", "allocator", "program", NULL };
 
 const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	BOOL(MV_OPT_ENABLED, enabled, "true",
@@ -162,6 +163,10 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	NKEY(MV_OPT_MUNMAP_PSI, "munmap.psi", MV_T_UINT, munmap_psi, "1000", 0, 10000,
 	     "munmap: give everything kept back when /proc/pressure/memory \"some\" avg10 reaches this, in"
 	     " hundredths of a percent (1000 = 10%); 0 = never", 0, NULL),
+	NKEY(MV_OPT_MUNMAP_CALLERS, "munmap.callers", MV_T_ENUM, munmap_callers, "any", 0, 0,
+	     "munmap: whose mmap and munmap calls the strategy takes: any, allocator (those made by the"
+	     " malloc implementation: jemalloc extents, mimalloc segments, tcmalloc spans) or program"
+	     " (all others: mmap-per-buffer code); the rest pass through", 0, munmap_callers),
 };
 
 #undef BOOL

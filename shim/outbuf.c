@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 void mv_out_init(struct mv_outbuf *o, char *buf, size_t cap, int fd)
 {
@@ -16,9 +16,10 @@ void mv_out_init(struct mv_outbuf *o, char *buf, size_t cap, int fd)
 
 static int write_all(int fd, const char *p, size_t n)
 {
+	int interrupted = 0;
 	while (n) {
-		long r = mv_raw3(SYS_write, fd, p, n);
-		if (r == -EINTR)
+		long r = mv_own3(SYS_write, fd, p, n);
+		if (r == -EINTR && ++interrupted < 64)
 			continue;
 		if (r <= 0)
 			return -1;

@@ -3,24 +3,24 @@
 #include <string.h>
 #include "outbuf.h"
 #include "pressure.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 /* ---- small text helpers ---------------------------------------------------- */
 
 /* Read a whole small file into buf (NUL-terminated). Returns its length or -1. */
 static long read_small(const char *path, char *buf, size_t cap)
 {
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	size_t len = 0;
 	if (mv_raw_failed(fd))
 		return -1;
 	while (len + 1 < cap) {
-		long r = mv_raw3(SYS_read, fd, buf + len, cap - 1 - len);
+		long r = mv_own3(SYS_read, fd, buf + len, cap - 1 - len);
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 	}
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	buf[len] = 0;
 	return (long)len;
 }
@@ -30,11 +30,11 @@ static int each_line(const char *path, void (*fn)(const char *line, size_t n, vo
 {
 	char buf[4096];
 	size_t len = 0;
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd))
 		return -1;
 	for (;;) {
-		long r = mv_raw3(SYS_read, fd, buf + len, sizeof(buf) - len);
+		long r = mv_own3(SYS_read, fd, buf + len, sizeof(buf) - len);
 		if (r > 0)
 			len += (size_t)r;
 		size_t start = 0;
@@ -57,7 +57,7 @@ static int each_line(const char *path, void (*fn)(const char *line, size_t n, vo
 		memmove(buf, buf + start, len - start);
 		len -= start;
 	}
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	return 0;
 }
 
@@ -295,7 +295,7 @@ static int exists(const char *dir, const char *file)
 {
 	char path[MV_PATH_MAX + 64];
 	join(path, sizeof(path), dir, "/", file);
-	return path[0] && mv_raw4(SYS_faccessat, AT_FDCWD, path, R_OK, 0) == 0;
+	return path[0] && mv_own4(SYS_faccessat, AT_FDCWD, path, R_OK, 0) == 0;
 }
 
 /* Version of the cgroup directory: 2 with memory.current, 1 with

@@ -2,7 +2,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include "procstat.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 static int64_t field(const char *text, const char *name)
 {
@@ -35,20 +35,20 @@ int mv_procstat_read(struct mv_procstat *out)
 {
 	char buf[4096];
 	size_t len = 0;
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd)) {
 		mv_procstat_parse("", out);
 		return -1;
 	}
 	for (;;) {
-		long r = mv_raw3(SYS_read, fd, buf + len, sizeof(buf) - 1 - len);
+		long r = mv_own3(SYS_read, fd, buf + len, sizeof(buf) - 1 - len);
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 		if (len == sizeof(buf) - 1)
 			break;
 	}
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	buf[len] = 0;
 	mv_procstat_parse(buf, out);
 	return 0;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "ptmodel.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 static struct mv_ptm_pmd **dir;       /* MV_PTM_SLOTS entries */
 static struct mv_ptm_pmd *all;        /* list of every node */
@@ -116,7 +116,7 @@ void mv_ptm_touch(struct mv_ptm_node *n)
 
 static void *raw_map(size_t len)
 {
-	long r = mv_raw6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
+	long r = mv_own6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return mv_raw_failed(r) ? NULL : (void *)r;
 }
@@ -131,14 +131,25 @@ int mv_ptm_init(int pt_reclaim)
 		return -1;
 	struct mv_ptm_pmd **none = NULL;
 	if (!CAS(&dir, &none, d))
-		mv_raw2(SYS_munmap, d, MV_PTM_SLOTS * sizeof(*d));
+		mv_own2(SYS_munmap, d, MV_PTM_SLOTS * sizeof(*d));
 	if (pagemap_fd < 0) {
-		long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
-		if (!mv_raw_failed(fd))
-			pagemap_fd = (int)fd;
+		long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+		if (mv_raw_failed(fd))
+			return (int)fd; /* no samples, no sweep: the model stays off */
+		pagemap_fd = (int)fd;
 	}
 	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int mv_ptm_pagemap_reopen(void)
+{
+	/* An inherited descriptor reads the parent's page tables, not ours. */
+	if (pagemap_fd >= 0)
+		mv_own1(SYS_close, pagemap_fd);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+	pagemap_fd = mv_raw_failed(fd) ? -1 : (int)fd;
+	return mv_raw_failed(fd) ? (int)fd : 0;
 }
 
 int mv_ptm_ready(void)
@@ -159,7 +170,7 @@ struct mv_ptm_pmd *mv_ptm_pmd_of(uintptr_t addr, int create)
 		return NULL;
 	n->base = slot << 30;
 	if (!CAS(&dir[slot], &p, n)) {
-		mv_raw2(SYS_munmap, n, sizeof(*n));
+		mv_own2(SYS_munmap, n, sizeof(*n));
 		return p;
 	}
 	struct mv_ptm_pmd *head = LOAD(&all);
@@ -251,6 +262,6 @@ long mv_ptm_pagemap(uintptr_t addr, size_t n, uint64_t *out)
 {
 	if (pagemap_fd < 0)
 		return -9; /* EBADF */
-	long r = mv_raw4(SYS_pread64, pagemap_fd, out, n * 8, (long)(addr / MV_PTM_PAGE * 8));
+	long r = mv_own4(SYS_pread64, pagemap_fd, out, n * 8, (long)(addr / MV_PTM_PAGE * 8));
 	return mv_raw_failed(r) ? r : r / 8;
 }

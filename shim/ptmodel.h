@@ -87,8 +87,12 @@ void mv_ptm_touch(struct mv_ptm_node *n);
 
 /* --- the model -------------------------------------------------------------- */
 /* Set up (idempotent). pt_reclaim: the kernel frees a table on one aligned
- * 2 MiB MADV_DONTNEED. Returns 0 or -1 (no memory). */
+ * 2 MiB MADV_DONTNEED. Returns 0, -1 (no memory) or -errno (no
+ * /proc/self/pagemap). */
 int mv_ptm_init(int pt_reclaim);
+/* In a fork child: open the child's own /proc/self/pagemap (0 or -errno;
+ * without it, samples and the sweep skip every region). */
+int mv_ptm_pagemap_reopen(void);
 int mv_ptm_ready(void);
 /* The PMD node for an address; create it when asked. NULL if absent. */
 struct mv_ptm_pmd *mv_ptm_pmd_of(uintptr_t addr, int create);

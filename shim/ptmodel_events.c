@@ -22,6 +22,7 @@
 #define MADV_DONTNEED_LOCKED 24
 #endif
 #define RESERVE_EDGES (64ul << 20) /* as ptmodel_sample.c's NONE_SCAN_MAX */
+#define HUGE_EDGES (256ul << 30)   /* as ptmodel_sample.c's SCAN_MAX */
 #define PRECHECK_MAX 8 /* regions checked in pagemap per call, at most */
 
 int mv_ptm_pt_reclaim;
@@ -136,9 +137,9 @@ void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot)
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
 		unmap_range(addr, hi);
 	/* A huge reservation (PROT_NONE over RESERVE_EDGES, or anything over
-	 * 1 TiB): only its edge regions, where it can share a table with a
+	 * HUGE_EDGES): only its edge regions, where it can share a table with a
 	 * neighbour; the model would otherwise spend memory on every GiB. */
-	if (hi - addr > (prot == PROT_NONE ? RESERVE_EDGES : (1ul << 40))) {
+	if (hi - addr > (prot == PROT_NONE ? RESERVE_EDGES : HUGE_EDGES)) {
 		map_range(addr, page_up(addr + 1), 0);
 		map_range(hi - MV_PTM_PAGE, hi, 0);
 		return;

@@ -14,14 +14,16 @@
 #include <time.h>
 #include "ptmodel.h"
 #include "ptmodel_hook.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "trace.h"
 
 #define MAX_VMAS 65536
 #define CHUNK_REGIONS 32
 #define NONE_SCAN_MAX (64ul << 20) /* PROT_NONE VMAs read up to this size */
-#define SCAN_MAX (1ul << 40)       /* any VMA: larger ones (a sanitizer's shadow, say) are
-				      tracked at their edges only, as in ptmodel_events.c */
+#define SCAN_MAX (256ul << 30)     /* any VMA: larger ones (pieces of a sanitizer's shadow,
+				      say) are tracked at their edges only, as in
+				      ptmodel_events.c; reading every entry of such a VMA
+				      would cost seconds per pass */
 #define USER_TOP (1ul << 47)
 
 struct vma {
@@ -56,7 +58,7 @@ uint64_t mv_ptm_sample_cpu_ns(void)
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
-	if (mv_raw2(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts))
+	if (mv_own2(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -106,13 +108,13 @@ static void parse_line(const char *s, const char *e)
 static int read_maps(void)
 {
 	static char buf[65536];
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd))
 		return -1;
 	size_t have = 0;
 	nvmas = 0;
 	for (;;) {
-		long n = mv_raw3(SYS_read, fd, buf + have, sizeof(buf) - have);
+		long n = mv_own3(SYS_read, fd, buf + have, sizeof(buf) - have);
 		if (mv_raw_failed(n) || n == 0)
 			break;
 		have += (size_t)n;
@@ -126,14 +128,18 @@ static int read_maps(void)
 		if (have == sizeof(buf))
 			have = 0; /* a line longer than the buffer: drop it */
 	}
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	return 0;
 }
 
+/* Set bits [a, b) a word at a time (a fully mapped region: 8 stores). */
 static void bits_or(uint64_t *m, unsigned a, unsigned b)
 {
-	for (unsigned i = a; i < b; i++)
-		m[i / 64] |= 1ull << (i % 64);
+	while (a < b) {
+		unsigned lo = a % 64, n = b - a < 64 - lo ? b - a : 64 - lo;
+		m[a / 64] |= (n == 64 ? ~0ull : (1ull << n) - 1) << lo;
+		a += n;
+	}
 }
 
 /* Rewrite one PMD node's mapping and boundary bits from the VMA list. */
@@ -181,9 +187,11 @@ static void rewrite_node(struct mv_ptm_pmd *p)
 	int any = 0;
 	for (int i = 0; i < 512; i++) {
 		uint64_t mapped = 0;
-		for (int j = 0; j < 8; j++) {
-			STORE(&p->map[i][j], map[i][j]);
-			STORE(&p->bnd[i][j], bnd[i][j]);
+		for (int j = 0; j < 8; j++) { /* stores only where the bits changed */
+			if (LOAD(&p->map[i][j]) != map[i][j])
+				STORE(&p->map[i][j], map[i][j]);
+			if (LOAD(&p->bnd[i][j]) != bnd[i][j])
+				STORE(&p->bnd[i][j], bnd[i][j]);
 			mapped |= map[i][j];
 		}
 		/* No VMA here: whatever unmapped it (a call the library does not
@@ -331,7 +339,7 @@ static int lock(int wait)
 		mv_raw0(SYS_sched_yield);
 	}
 	if (!vmas) {
-		long r = mv_raw6(SYS_mmap, 0, MAX_VMAS * sizeof(struct vma), PROT_READ | PROT_WRITE,
+		long r = mv_own6(SYS_mmap, 0, MAX_VMAS * sizeof(struct vma), PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (mv_raw_failed(r)) {
 			__atomic_store_n(&sampler_busy, 0, __ATOMIC_RELEASE);

@@ -15,6 +15,19 @@ static struct mv_task sample_task = { .name = "ptmodel", .period_ns = 200000000u
 				      .run = mv_ptm_sample_task, .arg = &budget_pct };
 static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
 
+static void say_no_pagemap(int err, const char *then)
+{
+	char buf[200];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: ptmodel: /proc/self/pagemap cannot be read (error ");
+	mv_out_i64(&o, -err);
+	mv_out_str(&o, "); ");
+	mv_out_str(&o, then);
+	mv_out_char(&o, '\n');
+	mv_out_flush(&o);
+}
+
 int mv_ptm_enabled(void)
 {
 	return enabled;
@@ -24,8 +37,13 @@ int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
 {
 	if (!o->ptmodel && !o->sweep)
 		return 0;
-	if (mv_ptm_init(pt_reclaim) != 0) {
+	int r = mv_ptm_init(pt_reclaim);
+	if (r == -1) {
 		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
+		return -1;
+	}
+	if (r < 0) {
+		say_no_pagemap(r, o->sweep ? "the page-table model and the sweep stay off" : "the page-table model stays off");
 		return -1;
 	}
 	mv_ptm_pt_reclaim = pt_reclaim;
@@ -45,6 +63,9 @@ void mv_ptm_atfork_child(void)
 {
 	if (!enabled)
 		return;
+	int r = mv_ptm_pagemap_reopen();
+	if (r < 0)
+		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
 	mv_sweep_atfork_child();
 	mv_worker_ensure();

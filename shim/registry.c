@@ -3,7 +3,7 @@
 #include <sys/mman.h>
 #include "registry.h"
 #include "lock.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 #define CHUNK (1UL << MV_REG_CHUNK_SHIFT)
 #define ANY_OWNER (~0u)
@@ -22,7 +22,7 @@ static uint32_t next_origin;
 
 static void *raw_alloc(size_t len)
 {
-	long r = mv_raw6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long r = mv_own6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return mv_raw_failed(r) ? NULL : (void *)r;
 }
 
@@ -83,7 +83,7 @@ static int grow(struct shard *s)
 	if (s->n)
 		memcpy(e, s->e, s->n * sizeof(*e));
 	if (s->cap > SMALL)
-		mv_raw2(SYS_munmap, s->e, s->cap * sizeof(*e));
+		mv_own2(SYS_munmap, s->e, s->cap * sizeof(*e));
 	s->e = e;
 	s->cap = cap;
 	return 0;
@@ -94,7 +94,7 @@ static void shrink(struct shard *s)
 {
 	if (s->n || s->cap <= SMALL)
 		return;
-	mv_raw2(SYS_munmap, s->e, s->cap * sizeof(*s->e));
+	mv_own2(SYS_munmap, s->e, s->cap * sizeof(*s->e));
 	s->e = slab + (size_t)(s - shards) * SMALL;
 	s->cap = SMALL;
 }
@@ -199,7 +199,7 @@ static int class_ok(const struct mv_reg_entry *e, int cls)
 		       e->prot == (PROT_READ | PROT_WRITE) && e->advice == 0;
 	case MV_REG_DEFERRABLE:
 		return anon_private && !(e->flags & (MAP_HUGETLB | MAP_LOCKED | MAP_GROWSDOWN)) &&
-		       !(e->advice & MV_ADV_LOCKED);
+		       !(e->advice & (MV_ADV_LOCKED | MV_ADV_SEALED));
 	default:
 		return 1;
 	}
@@ -259,11 +259,30 @@ static int each(uintptr_t a, uintptr_t b, piece_fn fn, void *arg)
 	return 0;
 }
 
+/* Out of memory, entries [f, l) are about to go whole where only their
+ * parts in [lo, hi) should. The parts outside of HELD ones (the owner's, or
+ * anyone's with ANY_OWNER) are mapped memory the program gave up, which
+ * nothing would unmap once forgotten: unmap them now. */
+static void unmap_held_outside(const struct shard *s, size_t f, size_t l, uintptr_t lo, uintptr_t hi,
+			       unsigned owner)
+{
+	for (size_t i = f; i < l; i++) {
+		const struct mv_reg_entry *e = &s->e[i];
+		if (e->state != MV_REG_HELD || (owner != ANY_OWNER && e->owner != owner))
+			continue;
+		if (e->start < lo)
+			mv_own2(SYS_munmap, e->start, lo - e->start);
+		if (e->end > hi)
+			mv_own2(SYS_munmap, hi, e->end - hi);
+	}
+}
+
 /* Drop entries overlapping [lo, hi) wholly (out-of-memory fallback). */
 static void drop_overlapping(struct shard *s, uintptr_t lo, uintptr_t hi)
 {
 	size_t f, l;
 	overlapping(s, lo, hi, &f, &l);
+	unmap_held_outside(s, f, l, lo, hi, ANY_OWNER);
 	if (l > f)
 		remove_at(s, f, l - f);
 }
@@ -516,8 +535,10 @@ static int unhold_piece(struct shard *s, uintptr_t lo, uintptr_t hi, void *arg)
 	size_t f, l;
 	mv_lock(&s->lock);
 	if (__atomic_load_n(&s->held, __ATOMIC_RELAXED)) {
-		if (isolate(s, lo, hi, &f, &l) < 0)
+		if (isolate(s, lo, hi, &f, &l) < 0) {
 			overlapping(s, lo, hi, &f, &l); /* out of memory: drop whole entries */
+			unmap_held_outside(s, f, l, lo, hi, owner);
+		}
 		size_t left = l;
 		for (size_t i = l; i-- > f;)
 			if (s->e[i].state == MV_REG_HELD && s->e[i].owner == owner) {

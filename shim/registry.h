@@ -37,8 +37,9 @@ enum {
 	MV_ADV_RANDOM = 1 << 6,
 	MV_ADV_SEQUENTIAL = 1 << 7,
 	MV_ADV_GUARD = 1 << 8,      /* guard regions installed */
-	MV_ADV_LOCKED = 1 << 9,     /* mlock */
-	MV_ADV_OTHER = 1 << 10,     /* unknown advice, a failed or partial change, odd prot bits */
+	MV_ADV_LOCKED = 1 << 9,     /* mlock, mlock2 */
+	MV_ADV_OTHER = 1 << 10,     /* unknown advice, a failed or partial change, odd prot bits, pkey */
+	MV_ADV_SEALED = 1 << 11,    /* mseal: munmap fails with EPERM, so it is never held */
 };
 
 enum mv_reg_state { MV_REG_LIVE, MV_REG_HELD };
@@ -46,7 +47,7 @@ enum mv_reg_state { MV_REG_LIVE, MV_REG_HELD };
 /* What a strategy may take. */
 enum mv_reg_class {
 	MV_REG_RECYCLABLE, /* private anonymous, plain flags, PROT_READ|PROT_WRITE, no advice */
-	MV_REG_DEFERRABLE, /* private anonymous, not hugetlb/locked/growsdown */
+	MV_REG_DEFERRABLE, /* private anonymous, not hugetlb/locked/sealed/growsdown */
 	MV_REG_ANYCLASS,   /* anything (undoing a hold) */
 };
 

@@ -6,7 +6,7 @@
 #include "report.h"
 #include "clock.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 		      const struct mv_allocator_info *alloc, uint64_t start_ns)
@@ -17,7 +17,7 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	r->opt = opt;
 	r->kernel = mv_probe_get();
 	r->pid = mv_raw0(SYS_getpid);
-	long n = mv_raw3(SYS_readlink, "/proc/self/exe", r->exe, sizeof(r->exe) - 1);
+	long n = mv_own3(SYS_readlink, "/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	r->exe[n > 0 ? n : 0] = 0;
 	uint64_t now = mv_clock_mono_ns();
 	r->elapsed_ns = now > start_ns ? now - start_ns : 0;
@@ -54,19 +54,30 @@ int mv_report_expand_path(const char *t, long pid, char *out, size_t cap)
 	return o.truncated ? -1 : 0;
 }
 
-int mv_report_open(const char *path)
+static int open_output(const char *path, int how)
 {
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, path,
-			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | how | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			  0600);
 	if (mv_raw_failed(fd))
 		return (int)fd;
 	struct stat st;
-	long r = mv_raw2(SYS_fstat, fd, &st);
+	long r = mv_own2(SYS_fstat, fd, &st);
 	if (r < 0 || !S_ISREG(st.st_mode)) {
-		mv_raw1(SYS_close, fd);
+		mv_own1(SYS_close, fd);
 		return r < 0 ? (int)r : -EINVAL;
 	}
 	return (int)fd;
+}
+
+int mv_report_open(const char *path)
+{
+	return open_output(path, O_TRUNC);
+}
+
+int mv_report_open_new(const char *path)
+{
+	mv_own1(SYS_unlink, path); /* a stale one, left by a process killed mid-write */
+	return open_output(path, O_EXCL);
 }
 
 static const char *errno_text(int e)
@@ -107,11 +118,11 @@ static void complain(const char *key, const char *path, const char *why)
 	mv_out_stderr(mv_out_cstr(&o));
 }
 
-/* Open a report file named by option `key`, or complain once and return -1. */
-static int open_for(const char *key, const char *tmpl, long pid)
+/* Open a report file named by option `key` (its name left in path), or
+ * complain once and return -1. */
+static int open_for(const char *key, const char *tmpl, long pid, char *path, size_t cap)
 {
-	char path[MV_PATH_MAX + 32];
-	if (mv_report_expand_path(tmpl, pid, path, sizeof(path)) < 0) {
+	if (mv_report_expand_path(tmpl, pid, path, cap) < 0) {
 		complain(key, tmpl, "path too long");
 		return -1;
 	}
@@ -123,6 +134,17 @@ static int open_for(const char *key, const char *tmpl, long pid)
 	return fd;
 }
 
+/* Close a report file; a failed write leaves no partial file behind. */
+static void finish(const char *key, const char *path, int fd, int written)
+{
+	if (mv_raw_failed(mv_own1(SYS_close, fd)))
+		written = -1;
+	if (written < 0) {
+		mv_own1(SYS_unlink, path);
+		complain(key, path, "write failed");
+	}
+}
+
 static struct mv_report exit_report; /* too large for a thread's stack */
 
 void mv_report_at_exit(const struct mv_options *opt, const struct mv_allocator_info *alloc,
@@ -131,23 +153,20 @@ void mv_report_at_exit(const struct mv_options *opt, const struct mv_allocator_i
 	if (!opt->stats && !opt->stats_file[0] && !opt->stats_text_file[0])
 		return;
 	int saved = errno;
+	char path[MV_PATH_MAX + 32];
 	struct mv_report *r = &exit_report;
 	mv_report_gather(r, opt, alloc, start_ns);
 	if (opt->stats_text_file[0]) {
-		int fd = open_for("stats_text_file", opt->stats_text_file, r->pid);
-		if (fd >= 0) {
-			mv_report_text(r, fd);
-			mv_raw1(SYS_close, fd);
-		}
+		int fd = open_for("stats_text_file", opt->stats_text_file, r->pid, path, sizeof(path));
+		if (fd >= 0)
+			finish("stats_text_file", path, fd, mv_report_text(r, fd));
 	} else if (opt->stats) {
 		mv_report_text(r, 2);
 	}
 	if (opt->stats_file[0]) {
-		int fd = open_for("stats_file", opt->stats_file, r->pid);
-		if (fd >= 0) {
-			mv_report_json(r, fd);
-			mv_raw1(SYS_close, fd);
-		}
+		int fd = open_for("stats_file", opt->stats_file, r->pid, path, sizeof(path));
+		if (fd >= 0)
+			finish("stats_file", path, fd, mv_report_json(r, fd));
 	}
 	errno = saved;
 }

@@ -34,19 +34,24 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 		      const struct mv_allocator_info *alloc, uint64_t start_ns);
 /* Estimated time inside the kernel for a row's calls, from its timed calls. */
 double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row);
-void mv_report_text(const struct mv_report *r, int fd);
-void mv_report_json(const struct mv_report *r, int fd);
+/* Write the table or the JSON object to fd: 0, or -1 when a write failed. */
+int mv_report_text(const struct mv_report *r, int fd);
+int mv_report_json(const struct mv_report *r, int fd);
 /* Sections of the allocator integration, inside the JSON object and the
  * table (report_alloc.c), and the whole report in Prometheus text format. */
 void mv_report_json_alloc(struct mv_outbuf *o, const struct mv_report *r);
 void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r);
-void mv_report_prom(const struct mv_report *r, int fd);
+int mv_report_prom(const struct mv_report *r, int fd);
 
 /* Expand %p (pid) and %% in a path template. Returns 0, or -1 if too long. */
 int mv_report_expand_path(const char *tmpl, long pid, char *out, size_t cap);
 /* Create a report file: 0600, O_NOFOLLOW|O_CLOEXEC, regular files only.
  * Returns an fd, or -errno. */
 int mv_report_open(const char *path);
+/* The same for a temporary file only madvisor writes (then renames): any old
+ * file of that name is removed and the new one created with O_EXCL, so
+ * nothing planted there in between (a hard link, say) is ever written. */
+int mv_report_open_new(const char *path);
 
 /* At exit: write what the options ask for (stats, stats_text_file, stats_file).
  * Failures print one line each and never stop the program. */

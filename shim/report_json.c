@@ -184,7 +184,7 @@ static void totals_obj(struct mv_outbuf *o, const struct mv_report *r)
 	mv_out_char(o, '}');
 }
 
-void mv_report_json(const struct mv_report *r, int fd)
+int mv_report_json(const struct mv_report *r, int fd)
 {
 	char buf[4096];
 	struct mv_outbuf o;
@@ -239,5 +239,5 @@ void mv_report_json(const struct mv_report *r, int fd)
 	kv_i64(&o, "vm_pte_kb", r->mem.vm_pte_kb, 1);
 	kv_i64(&o, "vm_size_kb", r->mem.vm_size_kb, 0);
 	mv_out_str(&o, "}}\n");
-	mv_out_flush(&o);
+	return mv_out_flush(&o);
 }

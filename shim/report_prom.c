@@ -94,7 +94,7 @@ static void alloc_figure(struct mv_outbuf *o, long pid, const char *figure, int6
 		sample_u64(o, "madvisor_allocator_bytes", pid, labels, (uint64_t)v);
 }
 
-void mv_report_prom(const struct mv_report *r, int fd)
+int mv_report_prom(const struct mv_report *r, int fd)
 {
 	char buf[4096];
 	struct mv_outbuf o;
@@ -207,5 +207,5 @@ void mv_report_prom(const struct mv_report *r, int fd)
 			sample_f(&o, "madvisor_memory_pressure_some_avg10", r->pid, NULL, ad->last.some_avg10 / 100.0);
 		}
 	}
-	mv_out_flush(&o);
+	return mv_out_flush(&o);
 }

@@ -49,7 +49,7 @@ static void hist_line(struct mv_outbuf *o, const struct mv_stat_row *row)
 	mv_out_char(o, '\n');
 }
 
-void mv_report_text(const struct mv_report *r, int fd)
+int mv_report_text(const struct mv_report *r, int fd)
 {
 	char buf[4096];
 	struct mv_outbuf o;
@@ -144,5 +144,5 @@ void mv_report_text(const struct mv_report *r, int fd)
 	if (!mv_allocator_purges_visible(r->allocator->kind))
 		mv_out_str(&o, "madvisor: note: glibc malloc purges through libc-internal calls that no preload"
 			       " library can see; only the program's own calls are counted\n");
-	mv_out_flush(&o);
+	return mv_out_flush(&o);
 }

@@ -17,6 +17,7 @@
  * frame, the model's node): a first touch of an empty page inside the run
  * would sleep on our own userfaultfd. Regions next to its stack are skipped.
  * Runs only on the worker, rate-limited by sweep.max. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #include "outbuf.h"
 #include "ptmodel.h"
 #include "ptmodel_hook.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "sweep.h"
 
 #define RUN_MAX 8 /* regions registered at once */
@@ -49,21 +50,29 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 	if (uffd >= 0)
 		return 0;
 	/* Full mode on purpose: no UFFD_USER_MODE_ONLY. */
-	long fd = mv_raw1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	long fd = mv_own1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK), err = fd;
 	if (!mv_raw_failed(fd)) {
 		struct uffdio_api api = { .api = UFFD_API, .features = 0 };
-		if (mv_raw3(SYS_ioctl, fd, UFFDIO_API, &api) == 0) {
+		err = mv_own3(SYS_ioctl, fd, UFFDIO_API, &api);
+		if (err == 0) {
 			uffd = (int)fd;
 			return 0;
 		}
-		mv_raw1(SYS_close, fd);
+		mv_own1(SYS_close, fd);
 	}
 	if (stderr_fd >= 0) {
 		char buf[200];
 		struct mv_outbuf o;
 		mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-		mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
-			       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE); the sweep stays off\n");
+		if (err == -EPERM) {
+			mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
+				       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
+		} else {
+			mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
+			mv_out_i64(&o, -err);
+			mv_out_char(&o, ')');
+		}
+		mv_out_str(&o, "; the sweep stays off\n");
 		mv_out_flush(&o);
 	}
 	return -1;
@@ -72,7 +81,7 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 void mv_sweep_close(void)
 {
 	if (uffd >= 0)
-		mv_raw1(SYS_close, uffd);
+		mv_own1(SYS_close, uffd);
 	uffd = -1;
 }
 
@@ -82,7 +91,7 @@ void mv_sweep_atfork_child(void)
 	 * registration through it would not guard the child's zaps. */
 	if (uffd < 0)
 		return;
-	mv_raw1(SYS_close, uffd);
+	mv_own1(SYS_close, uffd);
 	uffd = -1;
 	if (mv_sweep_open(per_sec, -1) != 0)
 		mv_out_stderr("madvisor: sweep: no userfaultfd in the fork child; the sweep is off there\n");
@@ -90,7 +99,7 @@ void mv_sweep_atfork_child(void)
 
 static int uffd_ioctl(unsigned long req, void *arg)
 {
-	return (int)mv_raw3(SYS_ioctl, uffd, req, arg);
+	return (int)mv_own3(SYS_ioctl, uffd, req, arg);
 }
 
 /* Check and zap the n regions starting at r, all in PMD node p. */
@@ -121,7 +130,7 @@ static void sweep_run(struct mv_ptm_pmd *p, uintptr_t r, unsigned n)
 			st.skipped_live++;
 			continue;
 		}
-		long z = mv_raw3(SYS_madvise, r + i * MV_PTM_PTE_SPAN, MV_PTM_PTE_SPAN, MADV_DONTNEED);
+		long z = mv_own3(SYS_madvise, r + i * MV_PTM_PTE_SPAN, MV_PTM_PTE_SPAN, MADV_DONTNEED);
 		if (mv_raw_failed(z)) {
 			st.zap_failed++;
 			continue;

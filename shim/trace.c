@@ -6,11 +6,12 @@
  * freed: a ring whose thread has exited is drained and stays in the list.
  * The sequence number is one global atomic counter, so replay can restore
  * the order in which calls completed across threads. */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "report.h"
 #include "trace.h"
 #include "worker.h"
@@ -33,7 +34,9 @@ static int drain_lock;
 static __thread struct ring *mine __attribute__((tls_model("initial-exec")));
 static struct mv_task drain_task = { .name = "trace", .period_ns = 50000000u };
 static char path_tmpl[256];
+static int write_failed;           /* the file stopped at a failed write */
 static unsigned alloc_kind;
+static __thread int no_ring __attribute__((tls_model("initial-exec")));
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
@@ -42,13 +45,37 @@ int mv_trace_enabled(void)
 	return fd >= 0;
 }
 
+/* One line on stderr, once per process: what went wrong with the trace. */
+static void say_once(const char *what, long err, const char *then)
+{
+	static int said;
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return;
+	char buf[MV_PATH_MAX + 160];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: trace: ");
+	mv_out_str(&o, what);
+	mv_out_str(&o, " (error ");
+	mv_out_i64(&o, -err);
+	mv_out_str(&o, "); ");
+	mv_out_str(&o, then);
+	mv_out_char(&o, '\n');
+	mv_out_flush(&o);
+}
+
 static struct ring *my_ring(void)
 {
 	if (mine)
 		return mine;
-	long r = mv_raw6(SYS_mmap, 0, sizeof(struct ring), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mv_raw_failed(r))
+	if (no_ring)
 		return NULL;
+	long r = mv_own6(SYS_mmap, 0, sizeof(struct ring), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mv_raw_failed(r)) {
+		no_ring = 1; /* not one mmap per call: this thread's records are dropped */
+		say_once("no memory for a thread's record ring", r, "its records are counted as dropped");
+		return NULL;
+	}
 	struct ring *g = (struct ring *)r;
 	g->tid = (uint32_t)mv_raw0(SYS_gettid);
 	struct ring *h = LOAD(&rings);
@@ -121,15 +148,21 @@ void mv_trace_pass(void)
 
 static void out(const void *buf, size_t n)
 {
-	if (written + n > max_bytes) {
+	if (write_failed || written + n > max_bytes) {
 		__atomic_fetch_add(&dropped, n / sizeof(struct mv_trace_rec), __ATOMIC_RELAXED);
 		return;
 	}
 	const char *p = buf;
 	while (n) {
-		long w = mv_raw3(SYS_write, fd, p, n);
-		if (mv_raw_failed(w) || w == 0)
+		long w = mv_own3(SYS_write, fd, p, n);
+		if (w == -EINTR)
+			continue;
+		if (mv_raw_failed(w) || w == 0) {
+			/* A full disk, say: the file ends here, later records are dropped. */
+			write_failed = 1;
+			say_once("cannot write the trace file", w ? w : -EIO, "it ends here");
 			return;
+		}
 		p += w, n -= (size_t)w, written += (uint64_t)w;
 	}
 }
@@ -186,6 +219,7 @@ static int open_file(int stderr_fd)
 				     .record_size = sizeof(struct mv_trace_rec), .pid = (uint32_t)pid,
 				     .allocator = alloc_kind };
 	written = 0;
+	write_failed = 0;
 	out(&h, sizeof(h));
 	return 0;
 }
@@ -211,7 +245,7 @@ void mv_trace_atfork_child(void)
 	 * undrained records belong to the parent. */
 	if (fd < 0)
 		return;
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	for (struct ring *g = LOAD(&rings); g; g = g->next)
 		g->tail = g->head, g->busy = 0;
 	drain_lock = 0;

@@ -11,7 +11,7 @@
 #include <time.h>
 #include "clock.h"
 #include "outbuf.h"
-#include "rawsys.h"
+#include "ownsys.h"
 #include "worker.h"
 
 static struct mv_task *tasks[MV_WORKER_TASKS];
@@ -28,13 +28,13 @@ static int failed_once;
 static void futex_wait(unsigned *w, unsigned old, uint64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	mv_raw4(SYS_futex, w, FUTEX_WAIT_PRIVATE, old, &ts);
+	mv_own4(SYS_futex, w, FUTEX_WAIT_PRIVATE, old, &ts);
 }
 
 void mv_worker_wake(void)
 {
 	__atomic_fetch_add(&wake_seq, 1, __ATOMIC_RELEASE);
-	mv_raw3(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1);
+	mv_own3(SYS_futex, &wake_seq, FUTEX_WAKE_PRIVATE, 1);
 }
 
 uint64_t mv_worker_passes(void)
@@ -95,7 +95,7 @@ static int start_locked(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a full mask */
 	__atomic_store_n(&stopping, 0, __ATOMIC_RELEASE);
-	int err = pthread_create(&thread, NULL, loop, NULL);
+	int err = mv_own_pthread_create(&thread, NULL, loop, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		say_failed(err);

@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include "zero.h"
-#include "rawsys.h"
+#include "ownsys.h"
 
 #define PAGE 4096UL
 #define PM_PRESENT (1ULL << 63)
@@ -28,16 +28,25 @@ struct drops {
 	unsigned n;
 };
 
+/* Drop [p, p + len); where the kernel refuses, clear it by hand. */
+static void drop_now(void *p, size_t len)
+{
+	if (mv_raw_failed(mv_own3(SYS_madvise, p, len, MADV_DONTNEED)))
+		memset(p, 0, len);
+}
+
 static void drop_flush(struct drops *d)
 {
 	if (!d->n)
 		return;
-	long r = -1;
+	long r = -1, want = 0;
+	for (unsigned i = 0; i < d->n; i++)
+		want += (long)d->v[i].iov_len;
 	if (pidfd_self && d->n > 1)
-		r = mv_raw6(SYS_process_madvise, PIDFD_SELF_, (long)d->v, d->n, MADV_DONTNEED, 0, 0);
-	if (mv_raw_failed(r))
+		r = mv_own6(SYS_process_madvise, PIDFD_SELF_, (long)d->v, d->n, MADV_DONTNEED, 0, 0);
+	if (r != want) /* failed, or stopped part-way: dropping twice is harmless */
 		for (unsigned i = 0; i < d->n; i++)
-			mv_raw3(SYS_madvise, d->v[i].iov_base, d->v[i].iov_len, MADV_DONTNEED);
+			drop_now(d->v[i].iov_base, d->v[i].iov_len);
 	d->n = 0;
 }
 
@@ -96,7 +105,7 @@ static int sparse(long fd, uintptr_t a, size_t len, uint64_t *buf)
 		return 0;
 	for (size_t s = 0; s < SAMPLES; s++) {
 		uintptr_t at = a + s * step * PAGE;
-		long got = mv_raw4(SYS_pread64, fd, buf, WINDOW * sizeof(buf[0]), (long)(at / PAGE * sizeof(buf[0])));
+		long got = mv_own4(SYS_pread64, fd, buf, WINDOW * sizeof(buf[0]), (long)(at / PAGE * sizeof(buf[0])));
 		if (got != (long)(WINDOW * sizeof(buf[0])))
 			return 0;
 		for (size_t i = 0; i < WINDOW; i++)
@@ -119,7 +128,7 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		 * clears anyway); pagemap decides otherwise. */
 		unsigned char v[MINCORE_MAX / PAGE];
 		size_t pages = len / PAGE, in = 0;
-		if (mv_raw3(SYS_mincore, a, len, v) == 0) {
+		if (mv_own3(SYS_mincore, a, len, v) == 0) {
 			for (size_t i = 0; i < pages; i++)
 				in += v[i] & 1;
 			if (in * 4 >= pages * 3) {
@@ -128,9 +137,12 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 			}
 		}
 	}
-	long fd = mv_raw4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+	long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
 	if (mv_raw_failed(fd)) {
-		mv_raw3(SYS_madvise, a, len, MADV_DONTNEED);
+		if (mv_raw_failed(mv_own3(SYS_madvise, a, len, MADV_DONTNEED))) {
+			memset(p, 0, len);
+			return MV_ZERO_MEMSET;
+		}
 		return MV_ZERO_DONTNEED;
 	}
 	uint64_t buf[BATCH];
@@ -142,7 +154,7 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		 * no piece covers a whole page table: the tables stay for the pages
 		 * the range will get again (PT_RECLAIM would free them otherwise).
 		 * One process_madvise for all the pieces. */
-		mv_raw1(SYS_close, fd);
+		mv_own1(SYS_close, fd);
 		for (uintptr_t at = a; at < end;) {
 			uintptr_t cut = ((at + (BATCH * PAGE)) & ~(BATCH * PAGE - 1)) + PAGE;
 			if (cut - at > BATCH * PAGE)
@@ -160,7 +172,7 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		size_t n = (((a + (BATCH * PAGE)) & ~(BATCH * PAGE - 1)) - a) / PAGE;
 		if (n > (end - a) / PAGE)
 			n = (end - a) / PAGE;
-		long got = mv_raw4(SYS_pread64, fd, buf, n * sizeof(buf[0]), (long)(a / PAGE * sizeof(buf[0])));
+		long got = mv_own4(SYS_pread64, fd, buf, n * sizeof(buf[0]), (long)(a / PAGE * sizeof(buf[0])));
 		if (mv_raw_failed(got) || (size_t)got != n * sizeof(buf[0])) {
 			/* Cannot tell what is there: drop the rest. */
 			drop(&d, a, end);
@@ -170,6 +182,6 @@ enum mv_zero_how mv_zero_fresh(void *p, size_t len, size_t memset_max)
 		a += n * PAGE;
 	}
 	drop_flush(&d);
-	mv_raw1(SYS_close, fd);
+	mv_own1(SYS_close, fd);
 	return MV_ZERO_PAGEMAP;
 }

@@ -128,5 +128,50 @@ check_eq "print_config: one line per key" "$(echo "$keys" | wc -w | tr -d ' ')" 
 check "print_config: stats_file line shows (env) as its source" err_has "^madvisor: config stats_file = .*(env)"
 
 # ---- setuid -------------------------------------------------------------------
-skip "setuid programs: the dynamic loader ignores LD_PRELOAD paths with slashes for them, so madvisor is never loaded there (it reads its settings with secure_getenv in any case)"
+# A setuid program is loaded in secure-execution mode: LD_PRELOAD names
+# without a slash are taken only from the trusted directories, and only when
+# the library itself is set-user-ID. With such a copy of the library the
+# program runs with madvisor in it, and madvisor must ignore every setting
+# from the environment (secure_getenv): no table, no stats file, no strict
+# exit. A non-setuid copy of the same program, same user and environment, is
+# the control. Needs root (to make both set-user-ID files) and user nobody.
+setuid_case() {
+	if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1 || ! command -v setpriv >/dev/null 2>&1; then
+		skip "setuid: needs root, user nobody and setpriv to build a setuid program and a trusted set-user-ID library"
+		return
+	fi
+	if [ -n "$SAN_PRELOAD" ]; then
+		skip "setuid: sanitizer runtimes cannot be preloaded into a setuid program"
+		return
+	fi
+	trusted=/usr/lib/x86_64-linux-gnu
+	[ -d "$trusted" ] || trusted=/usr/lib
+	name=libmadvisor-setuid-test-$$.so
+	sdir=$(mktemp -d /tmp/madvisor-setuid.XXXXXX)
+	chmod 755 "$sdir"
+	cp "$MV_LIB" "$trusted/$name" && chmod 4755 "$trusted/$name"
+	cp "$ITEST/hello" "$sdir/hello-suid" && chmod 4755 "$sdir/hello-suid"
+	cp "$ITEST/hello" "$sdir/hello-plain" && chmod 755 "$sdir/hello-plain"
+	chmod 777 "$sdir"
+	for kind in plain suid; do
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_PRELOAD="$name" \
+			MADVISOR_CONF="stats:true,strict:true,stats_file:$sdir/s-$kind.json,bogus_key:1" \
+			"$sdir/hello-$kind" -m >"$TMPD/su-$kind.out" 2>"$TMPD/su-$kind.err"
+		echo $? >"$TMPD/su-$kind.rc"
+	done
+	rm -f "$trusted/$name"
+	check_eq "setuid control: a plain program as nobody with strict and a bad key exits 2" 2 "$(cat "$TMPD/su-plain.rc")"
+	if ! grep -q "^euid 0, madvisor mapped: yes" "$TMPD/su-suid.out"; then
+		skip "setuid: the set-user-ID bit had no effect here ($(head -1 "$TMPD/su-suid.out"))"
+		skip "setuid: (as above)"
+		rm -rf "$sdir"
+		return
+	fi
+	ok "setuid: the program runs as root with the set-user-ID library loaded"
+	check_eq "setuid: settings from the environment are ignored (exit 0, no strict exit)" 0 "$(cat "$TMPD/su-suid.rc")"
+	check "setuid: no stats file written" [ ! -e "$sdir/s-suid.json" ]
+	check "setuid: nothing on stderr (no table, no config error)" [ ! -s "$TMPD/su-suid.err" ]
+	rm -rf "$sdir"
+}
+setuid_case
 done_testing

@@ -48,6 +48,8 @@ run_one() {  # run_one LABEL ALLOC [VAR=value...]
 
 run_one glibc glibc
 run_one "glibc, stats to a file" glibc MADVISOR_CONF="stats_file:$TMPD/s-%p.json"
+run_one "glibc, munmap:recycle" glibc MADVISOR_CONF="munmap:recycle"
+run_one "glibc, munmap:defer" glibc MADVISOR_CONF="munmap:defer,munmap.zap_first:true"
 for a in $ALLOCATORS; do
 	[ "$a" = glibc ] || run_one "$a" "$a"
 done

@@ -354,6 +354,47 @@ static void cases_syscall(void)
 	CASE("sys_bogus_number", syscall(100000));
 }
 
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+
+/* Calls that act on ranges: mlock family, msync, mincore, mseal, pkey_mprotect. */
+static void cases_edges(void)
+{
+	unsigned char vec[8];
+	char *p = MAPRW(4 * PG);
+	char *h = hole(2 * PG);
+	CASE("mlock_unmapped", mlock(h, PG));
+	CASE("mlock_len0", mlock(p, 0));
+	CASE("mlock_wrap", mlock(p, (size_t)-PG));
+	CASE("mlock2_bad_flags", mlock2(p, PG, 0x100));
+	CASE("munlock_unmapped", munlock(h, PG));
+	CASE("munlock_ok", munlock(p, PG));
+	CASE("mlockall_zero", mlockall(0));
+	CASE("mlockall_bad_flags", mlockall(0x100));
+	CASE("mlockall_onfault_alone", mlockall(MCL_ONFAULT));
+	CASE("munlockall_ok", munlockall());
+	CASE("msync_unaligned", msync(p + 1, PG, MS_SYNC));
+	CASE("msync_both", msync(p, PG, MS_SYNC | MS_ASYNC));
+	CASE("msync_bad_flags", msync(p, PG, 0x100));
+	CASE("msync_unmapped", msync(h, PG, MS_SYNC));
+	CASE("msync_ok", msync(p, 2 * PG, MS_ASYNC));
+	CASE("mincore_unaligned", mincore(p + 1, PG, vec));
+	CASE("mincore_unmapped", mincore(h, PG, vec));
+	CASE("mincore_bad_vec", mincore(p, PG, (unsigned char *)8));
+	CASE("mincore_ok", mincore(p, 2 * PG, vec));
+	CASE("pkey_mprotect_bad_key", pkey_mprotect(p, PG, PROT_READ, 1000));
+	CASE("pkey_mprotect_unmapped", pkey_mprotect(h, PG, PROT_READ, 0));
+	CASE("pkey_mprotect_ok", pkey_mprotect(p, PG, PROT_READ | PROT_WRITE, 0));
+	CASE("mseal_unaligned", syscall(SYS_mseal, p + 1, PG, 0));
+	CASE("mseal_bad_flags", syscall(SYS_mseal, p, PG, 1));
+	CASE("mseal_unmapped", syscall(SYS_mseal, h, PG, 0));
+	CASE("sys_mlock_unmapped", syscall(SYS_mlock, h, PG));
+	CASE("sys_msync_unmapped", syscall(SYS_msync, h, PG, MS_SYNC));
+	CASE("sys_mincore_unmapped", syscall(SYS_mincore, h, PG, vec));
+	munmap(p, 4 * PG);
+}
+
 int main(void)
 {
 	pg = sysconf(_SC_PAGESIZE);
@@ -368,5 +409,6 @@ int main(void)
 	cases_mprotect();
 	cases_posix_madvise();
 	cases_syscall();
+	cases_edges();
 	return 0;
 }

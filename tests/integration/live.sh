@@ -15,8 +15,8 @@ start() {
 	while ! grep -q ready "$TMPD/out" 2>/dev/null && [ $_i -lt 500 ]; do sleep 0.02; _i=$((_i + 1)); done
 }
 finish() { touch "$TMPD/stop"; wait $pid; rc=$?; }
-# wait_for FILE: up to 5 s.
-wait_for() { _i=0; while [ ! -s "$1" ] && [ $_i -lt 250 ]; do sleep 0.02; _i=$((_i + 1)); done; [ -s "$1" ]; }
+# wait_for FILE: up to 15 s (a loaded machine, a sanitizer build).
+wait_for() { _i=0; while [ ! -s "$1" ] && [ $_i -lt 750 ]; do sleep 0.02; _i=$((_i + 1)); done; [ -s "$1" ]; }
 
 mkdir -p "$TMPD/live"
 start "live_file:$TMPD/live/s-%p.json,live_prom_file:$TMPD/live/m-%p.prom,live_interval_ms:100" 20
@@ -52,7 +52,7 @@ mv_run glibc MADVISOR_CONF="live_file:$TMPD/live/f-%p.json,live_interval_ms:100"
 	>"$TMPD/out" 2>"$TMPD/err" &
 pid=$!
 _i=0
-while [ "$(grep -c ready "$TMPD/out" 2>/dev/null)" -lt 2 ] && [ $_i -lt 500 ]; do sleep 0.02; _i=$((_i + 1)); done
+while [ "$(grep -c ready "$TMPD/out" 2>/dev/null)" -lt 2 ] && [ $_i -lt 1500 ]; do sleep 0.02; _i=$((_i + 1)); done
 cpid=$(sed -n 's/^child pid //p' "$TMPD/out")
 check "the forked child ($cpid) writes its own live file" wait_for "$TMPD/live/f-$cpid.json"
 check_eq "and it is about the child" "$cpid" "$(json_get "$TMPD/live/f-$cpid.json" pid)"
@@ -74,7 +74,7 @@ check_eq "the program survives the signal and exits 0" 0 "$rc"
 # the signal without files: the table on stderr
 start "live_signal:SIGUSR1" 20
 kill -USR1 $pid
-_i=0; while ! grep -q "madvisor: stats for pid $pid" "$TMPD/err" && [ $_i -lt 250 ]; do sleep 0.02; _i=$((_i + 1)); done
+_i=0; while ! grep -q "madvisor: stats for pid $pid" "$TMPD/err" && [ $_i -lt 750 ]; do sleep 0.02; _i=$((_i + 1)); done
 check "SIGUSR1 prints the table on stderr" grep -q "madvisor: stats for pid $pid" "$TMPD/err"
 finish
 check_eq "and the program runs on" 0 "$rc"

@@ -8,7 +8,8 @@
 # the stats must show the strategy at work; then with a signal handler that
 # maps memory interrupting the threads. Then the profiles, the default
 # (no strategy, no "munmap" stats), and mmap_churn under the churn profile.
-# MUNMAP_STRESS=1 (make stress) runs it all longer, with more threads and seeds.
+# MUNMAP_STRESS=1 runs it all longer, with more threads and seeds (`make
+# stress` is the time-based soak: tests/integration/stress.sh).
 . "$top_srcdir/tests/lib.sh"
 require_lib
 

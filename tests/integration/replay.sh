@@ -21,7 +21,15 @@ mv_run glibc MADVISOR_CONF="trace:$t,ptmodel:on,stats_file:$j" "$prog" sparse -R
 "$MV_LAUNCHER" replay "$t" --profile passthrough >"$r" 2>&1
 check_eq "replay exits 0" 0 $?
 live_calls=$("$PYTHON3" -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(v['calls'] for v in d['totals'].values()))" "$j")
-check_eq "calls: replay == live" "$live_calls" "$(field 'calls' calls "$r")"
+replay_calls=$(field 'calls' calls "$r")
+if [ -n "$SAN_PRELOAD" ]; then
+	# The sanitizer runtime's own calls reach the wrappers too, some before
+	# the trace starts (tests/lib.sh): the replay's count is a lower bound.
+	check "calls: replay <= live ($replay_calls <= $live_calls, sanitizer runtime)" \
+		[ "${replay_calls:-x}" -le "$live_calls" ] 2>/dev/null
+else
+	check_eq "calls: replay == live" "$live_calls" "$replay_calls"
+fi
 check_eq "bytes purged: replay == live MADV_DONTNEED bytes" "$(json_row "$j" madvise MADV_DONTNEED bytes)" \
 	"$(field 'bytes purged' purged "$r")"
 check_eq "page-table bytes at the end: replay == live model" "$(json_get "$j" ptmodel.page_table_bytes)" \
@@ -31,7 +39,9 @@ check_eq "stranded tables at the end: replay == live model" "$(json_get "$j" ptm
 check "the live run had stranded tables to count" [ "$(json_get "$j" ptmodel.stranded_tables)" -gt 0 ]
 
 # 2. jemalloc under pt_reclaim: the policy's decisions replay exactly.
-if have_alloc jemalloc; then
+if [ -n "$SAN_PRELOAD" ]; then
+	skip "a sanitizer runtime provides malloc: no jemalloc behind madvisor"
+elif have_alloc jemalloc; then
 	t=$TMPD/churn.trace j=$TMPD/churn.json r=$TMPD/churn.out
 	mv_run jemalloc MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 \
 		MADVISOR_CONF="trace:$t,pt_reclaim:on,stats_file:$j" "$prog" churn -l 64M -r 2 --idle-ms 50 >/dev/null

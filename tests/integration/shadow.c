@@ -20,13 +20,32 @@
  * nothing leaked back.
  *
  * With -i, a timer signal arrives every N microseconds and its handler maps,
- * checks (zero), writes and unmaps pages of its own, so calls also arrive
- * while a thread is inside the library.
+ * checks (zero), writes, purges, protects and unmaps pages of its own, so
+ * calls also arrive while a thread is inside the library. (Handlers skip
+ * their calls while a thread probes the windows: a range the handler holds
+ * could be one a probe expects unmapped.)
  *
- *   shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N] [-i usec]
- * Prints "shadow: threads=T ops=N checks=C probes=P forks=F failures=X" and
- * exits 1 when anything differed. Nothing in the operation loop allocates. */
+ * With -x, a storm thread runs beside the workers (one action every 0 to 2N
+ * microseconds, at random): it sends that signal to a random worker, forks
+ * while the workers are inside their calls (the child checks and overwrites
+ * the storm thread's own pages, maps and unmaps memory of its own, then exits
+ * or execs /bin/true or this program in a short run of its own), starts and
+ * joins short-lived threads that map memory, and purges and refills its own
+ * pages. Fork children must neither hang nor see other data; the parent's
+ * pages must not change.
+ *
+ * With -d, every thread runs for that many seconds instead of -n operations.
+ *
+ *   shadow [-t threads] [-n ops per thread] [-d seconds] [-S seed] [-f fork one op in N]
+ *          [-i usec] [-x usec]
+ * Prints "shadow: threads=T ops=N checks=C probes=P forks=F signals=S
+ * storm=A storm_forks=K execs=E thread_churn=C crashes=Z mismatches=M
+ * errno_mismatches=R failures=X" (mismatches: memory that read wrong;
+ * errno_mismatches: a result or errno other than the kernel's; crashes: fork
+ * or exec children killed by a signal) and exits 1 when anything differed.
+ * Nothing in the operation loop allocates. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -35,8 +54,10 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/mman.h>
 
@@ -69,7 +90,7 @@ struct th {
 	uintptr_t ghost[GHOSTS];
 	unsigned nghost;
 	uint32_t next_tag;
-	uint64_t ops, checks, probes, forks, failures;
+	uint64_t ops, checks, probes, forks, failures, mism, emism;
 };
 
 static struct th ths[MAXTHREADS];
@@ -80,27 +101,89 @@ static unsigned fork_every = 400;
 static pthread_rwlock_t gl;
 static int merge_errno;     /* what MADV_MERGEABLE gives here (0 or EINVAL) */
 static volatile int stop;
-static volatile sig_atomic_t handler_failures, handler_runs;
+static double deadline;     /* -d: monotonic seconds; 0: run -n operations */
+/* Handler statistics, updated with atomics (handlers run on every thread). */
+static unsigned long handler_runs, handler_skips, handler_mism, handler_emism;
+/* Window probes in flight (writer) and handlers in their calls: a handler
+ * maps nothing while a probe runs (Dekker-style, sequentially consistent). */
+static int probing, in_handler;
 
-/* The timer signal: a mapping of the handler's own, which must read zero. */
-static void on_timer(int sig)
+static void hcount(unsigned long *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* Every page of [p, p + n) holds byte v? */
+static int bytes_are(const unsigned char *p, size_t n, unsigned char v)
+{
+	for (size_t i = 0; i < n; i += 64)
+		if (p[i] != v || p[i + 63] != v)
+			return 0;
+	return 1;
+}
+
+/* The storm signals: a mapping of the handler's own, which must read zero,
+ * then written, partly purged (zero again), made read-only and unmapped. */
+static void on_signal(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	size_t pages = 1 + (size_t)(handler_runs % 4);
+	__atomic_add_fetch(&in_handler, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&probing, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&in_handler, 1, __ATOMIC_SEQ_CST);
+		hcount(&handler_skips);
+		errno = saved;
+		return;
+	}
+	unsigned long run = __atomic_add_fetch(&handler_runs, 1, __ATOMIC_RELAXED);
+	size_t pages = 1 + (size_t)(run % 4);
 	unsigned char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		handler_failures++;
+		hcount(&handler_emism);
 	} else {
-		for (size_t i = 0; i < pages * PG; i += 512)
-			if (p[i])
-				handler_failures++;
+		if (!bytes_are(p, pages * PG, 0))
+			hcount(&handler_mism);
 		memset(p, 0x77, pages * PG);
+		int adv = run % 3 == 0 ? MADV_FREE : MADV_DONTNEED;
+		if (madvise(p, PG, adv) != 0)
+			hcount(&handler_emism);
+		else if (adv == MADV_DONTNEED && !bytes_are(p, PG, 0))
+			hcount(&handler_mism);
+		else if (adv == MADV_FREE && !bytes_are(p, PG, 0) && !bytes_are(p, PG, 0x77))
+			hcount(&handler_mism);
+		if (pages > 1 && !bytes_are(p + PG, (pages - 1) * PG, 0x77))
+			hcount(&handler_mism);
+		if (mprotect(p, pages * PG, PROT_READ) != 0)
+			hcount(&handler_emism);
+		if (pages > 1 && !bytes_are(p + PG, (pages - 1) * PG, 0x77))
+			hcount(&handler_mism);
 		if (munmap(p, pages * PG) != 0)
-			handler_failures++;
+			hcount(&handler_emism);
 	}
-	handler_runs++;
+	__atomic_sub_fetch(&in_handler, 1, __ATOMIC_SEQ_CST);
 	errno = saved;
+}
+
+/* Take the write lock and keep the handlers' mappings out of the way. */
+static void probe_lock(pthread_rwlock_t *l)
+{
+	pthread_rwlock_wrlock(l);
+	__atomic_store_n(&probing, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&in_handler, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+static void probe_unlock(pthread_rwlock_t *l)
+{
+	__atomic_store_n(&probing, 0, __ATOMIC_SEQ_CST);
+	pthread_rwlock_unlock(l);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -132,11 +215,15 @@ static void say(const char *fmt, ...)
 		_exit(4);
 }
 
-#define FAIL(t, fmt, ...)                                                     \
+/* FAIL: memory that reads wrong; EFAIL: a result or errno not the kernel's. */
+#define FAIL_(t, kind, fmt, ...)                                              \
 	do {                                                                  \
+		(t)->kind++;                                                  \
 		if ((t)->failures++ < 20)                                     \
 			say("shadow: thread %d: " fmt, (t)->idx, ##__VA_ARGS__); \
 	} while (0)
+#define FAIL(t, ...) FAIL_(t, mism, __VA_ARGS__)
+#define EFAIL(t, ...) FAIL_(t, emism, __VA_ARGS__)
 
 static inline uint64_t word(uint32_t tag, unsigned i)
 {
@@ -327,7 +414,7 @@ static int uniform(const struct slot *s)
 		long r_ = (long)(r);                                                                 \
 		int e_ = errno;                                                                      \
 		if (r_ != (long)(want_r) || (r_ == -1 && e_ != (want_errno)))                        \
-			FAIL(t, "%s: got %ld (errno %d), the kernel gives %ld (errno %d)", what, r_, \
+			EFAIL(t, "%s: got %ld (errno %d), the kernel gives %ld (errno %d)", what, r_, \
 			     r_ == -1 ? e_ : 0, (long)(want_r), (long)(want_r) == -1 ? (want_errno) : 0); \
 	} while (0)
 
@@ -341,7 +428,7 @@ static void op_mmap_null(struct th *t)
 	size_t pages = 1 + below(t, MAXPAGES / 2);
 	void *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		FAIL(t, "mmap(NULL, %zu pages): errno %d", pages, errno);
+		EFAIL(t, "mmap(NULL, %zu pages): errno %d", pages, errno);
 		return;
 	}
 	new_slot(t, s, (uintptr_t)p, pages);
@@ -427,7 +514,7 @@ static void op_mremap(struct th *t)
 	uintptr_t old = s->addr;
 	void *p = mremap((void *)old, s->pages * PG, np * PG, MREMAP_MAYMOVE);
 	if (p == MAP_FAILED) {
-		FAIL(t, "mremap(%#lx, %zu -> %zu pages, MAYMOVE): errno %d", (unsigned long)old, s->pages, np, errno);
+		EFAIL(t, "mremap(%#lx, %zu -> %zu pages, MAYMOVE): errno %d", (unsigned long)old, s->pages, np, errno);
 		return;
 	}
 	size_t had = s->pages;
@@ -572,12 +659,32 @@ static void op_mremap_fixed(struct th *t)
 /* ---- fork ------------------------------------------------------------------- */
 
 static uint64_t child_failures;
+static unsigned long crashes;   /* children killed by a signal (atomics) */
 
 #define CFAIL(...)                                          \
 	do {                                                \
 		if (child_failures++ < 20)                  \
 			say("shadow: fork child: " __VA_ARGS__); \
 	} while (0)
+
+/* Churn n mappings of the child's own: zero fill, no parent range handed out. */
+static void child_churn(uint64_t rs, int count)
+{
+	for (int n = 0; n < count; n++) {
+		size_t pages = 1 + rnd(&rs) % MAXPAGES;
+		unsigned char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			CFAIL("mmap: errno %d", errno);
+			continue;
+		}
+		for (size_t i = 0; i < pages; i++)
+			if (!page_is((uintptr_t)p + i * PG, 0))
+				CFAIL("new mapping %p page %zu is not zero", (void *)p, i);
+		memset(p, 0x5a, pages * PG);
+		if (munmap(p, pages * PG) != 0)
+			CFAIL("munmap: errno %d", errno);
+	}
+}
 
 static void child_run(uint64_t rs)
 {
@@ -605,22 +712,20 @@ static void child_run(uint64_t rs)
 			}
 		}
 	}
-	/* Churn mappings of the child's own: zero fill, no parent range handed out. */
-	for (int n = 0; n < 64; n++) {
-		size_t pages = 1 + rnd(&rs) % MAXPAGES;
-		unsigned char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED) {
-			CFAIL("mmap: errno %d", errno);
-			continue;
-		}
-		for (size_t i = 0; i < pages; i++)
-			if (!page_is((uintptr_t)p + i * PG, 0))
-				CFAIL("new mapping %p page %zu is not zero", (void *)p, i);
-		memset(p, 0x5a, pages * PG);
-		if (munmap(p, pages * PG) != 0)
-			CFAIL("munmap: errno %d", errno);
-	}
+	child_churn(rs, 64);
 	_exit(child_failures ? 1 : 0);
+}
+
+/* waitpid for a child; 1 when it exited 0. A child killed by a signal is a crash. */
+static int child_ok(pid_t pid, int *st)
+{
+	pid_t r;
+	do
+		r = waitpid(pid, st, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == pid && WIFSIGNALED(*st))
+		hcount(&crashes);
+	return r == pid && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
 }
 
 static void op_fork(struct th *t)
@@ -628,15 +733,148 @@ static void op_fork(struct th *t)
 	t->forks++;
 	pid_t pid = fork();
 	if (pid < 0) {
-		FAIL(t, "fork: errno %d", errno);
+		EFAIL(t, "fork: errno %d", errno);
 		return;
 	}
 	if (pid == 0)
 		child_run(t->rng);
-	int st;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	int st = 0;
+	if (!child_ok(pid, &st))
 		FAIL(t, "fork child failed (status %#x)", st);
 	op_check_all(t);
+}
+
+/* ---- the storm (-x) ------------------------------------------------------------ */
+
+static long storm_usec;
+static struct th storm;                 /* slot 0: its own pages, never unmapped */
+static uint64_t storm_forks, storm_execs, thread_churns;
+static int workers_done;                /* atomics */
+static unsigned long churn_mism, churn_emism;
+static char exec_seed[32];
+static char *const true_argv[] = { "true", NULL };
+static char *exec_argv[] = { "shadow", "-t", "2", "-n", "300", "-f", "40", "-i", "500", "-S", exec_seed, NULL };
+
+/* A fork taken while the workers are inside their calls: the storm thread's
+ * pages are as the parent left them; overwrite them, map memory, then exit
+ * or exec. Only system calls here (the other threads are gone). */
+static void storm_child(uint64_t rs)
+{
+	struct slot *s = &storm.s[0];
+	for (size_t p = 0; p < s->pages; p++) {
+		if (!check_page(s->addr + p * PG, s->tag[p], s->flags[p]))
+			CFAIL("storm page %zu does not hold its parent's contents", p);
+		fill_page(s->addr + p * PG, 0xbeef0000u + (uint32_t)p);
+	}
+	child_churn(rs, 16);
+	if (child_failures)
+		_exit(1);
+	switch ((rs >> 8) % 4) {
+	case 0:
+		execv("/bin/true", true_argv);
+		_exit(127);
+	case 1: {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, 1);
+		execv("/proc/self/exe", exec_argv);
+		_exit(127);
+	}
+	default:
+		_exit(0);
+	}
+}
+
+static void storm_fork(struct th *t)
+{
+	uint64_t rs = rnd(&t->rng);
+	snprintf(exec_seed, sizeof(exec_seed), "%llu", (unsigned long long)(rs >> 16));
+	if ((rs >> 8) % 4 < 2)
+		storm_execs++;
+	storm_forks++;
+	pid_t pid = fork();
+	if (pid < 0) {
+		EFAIL(t, "fork: errno %d", errno);
+		return;
+	}
+	if (pid == 0)
+		storm_child(rs);
+	int st = 0;
+	if (!child_ok(pid, &st))
+		FAIL(t, "storm fork child failed (status %#x)", st);
+	check_slot(t, &t->s[0], "a fork child wrote its copy");
+}
+
+/* A short-lived thread: maps, checks, partly unmaps and unmaps memory. */
+static void *churn_thread(void *arg)
+{
+	uint64_t rs = (uintptr_t)arg;
+	for (int n = 0; n < 8; n++) {
+		size_t pages = 2 + rnd(&rs) % MAXPAGES;
+		unsigned char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			hcount(&churn_emism);
+			continue;
+		}
+		if (!bytes_are(p, pages * PG, 0))
+			hcount(&churn_mism);
+		memset(p, 0x3c, pages * PG);
+		if (munmap(p, PG) != 0)
+			hcount(&churn_emism);
+		if (!bytes_are(p + PG, (pages - 1) * PG, 0x3c))
+			hcount(&churn_mism);
+		if (munmap(p + PG, (pages - 1) * PG) != 0)
+			hcount(&churn_emism);
+	}
+	return NULL;
+}
+
+static void *storm_run(void *arg)
+{
+	struct th *t = arg;
+	struct slot *s = &t->s[0];
+	while (__atomic_load_n(&workers_done, __ATOMIC_ACQUIRE) < nthreads) {
+		long us = (long)below(t, 2 * (uint64_t)storm_usec + 1);
+		struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+		nanosleep(&ts, NULL);
+		t->ops++;
+		unsigned r = (unsigned)below(t, 100);
+		if (r < 40) {
+			pthread_kill(ths[below(t, (uint64_t)nthreads)].tid, SIGUSR1);
+		} else if (r < 55) {
+			storm_fork(t);
+		} else if (r < 65) {
+			/* Its mappings come from mmap(NULL): keep window probes out meanwhile. */
+			pthread_t tid;
+			pthread_rwlock_rdlock(&gl);
+			if (pthread_create(&tid, NULL, churn_thread, (void *)(uintptr_t)rnd(&t->rng)) == 0) {
+				pthread_join(tid, NULL);
+				thread_churns++;
+			}
+			pthread_rwlock_unlock(&gl);
+		} else if (r < 85) {
+			size_t i = below(t, s->pages), j = i + 1 + below(t, s->pages - i);
+			int a = r < 75 ? MADV_DONTNEED : MADV_FREE;
+			EXPECT(t, "madvise (storm pages)", madvise((void *)(s->addr + i * PG), (j - i) * PG, a), 0, 0);
+			for (size_t k = i; k < j; k++) {
+				if (a == MADV_DONTNEED)
+					s->tag[k] = 0;
+				else
+					s->flags[k] |= F_FREE;
+			}
+			check_slot(t, s, "madvise (storm pages)");
+			refill(t, s, i, j);
+		} else {
+			size_t i = below(t, s->pages), j = i + 1 + below(t, s->pages - i);
+			EXPECT(t, "mprotect (storm pages)",
+			       mprotect((void *)(s->addr + i * PG), (j - i) * PG, PROT_READ), 0, 0);
+			check_slot(t, s, "mprotect (storm pages)");
+			EXPECT(t, "mprotect (storm pages)",
+			       mprotect((void *)(s->addr + i * PG), (j - i) * PG, PROT_READ | PROT_WRITE), 0, 0);
+			refill(t, s, i, j);
+		}
+	}
+	return NULL;
 }
 
 /* ---- main loop ---------------------------------------------------------------- */
@@ -644,7 +882,7 @@ static void op_fork(struct th *t)
 static void *work(void *arg)
 {
 	struct th *t = arg;
-	for (uint64_t n = 0; n < nops && !stop; n++) {
+	for (uint64_t n = 0; (deadline > 0 ? (n & 15) || now() < deadline : n < nops) && !stop; n++) {
 		unsigned r = (unsigned)below(t, 100);
 		t->ops++;
 		if (fork_every && below(t, fork_every) == 0) {
@@ -654,12 +892,12 @@ static void *work(void *arg)
 			continue;
 		}
 		if (r < 20) {
-			pthread_rwlock_wrlock(&gl);
+			probe_lock(&gl);
 			if (r < 17)
 				op_window(t);
 			else
 				op_mremap_fixed(t);
-			pthread_rwlock_unlock(&gl);
+			probe_unlock(&gl);
 			continue;
 		}
 		pthread_rwlock_rdlock(&gl);
@@ -682,13 +920,14 @@ static void *work(void *arg)
 			stop = 1;
 	}
 	op_check_all(t);
+	__atomic_add_fetch(&workers_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: shadow [-t threads] [-n ops per thread] [-S seed] [-f fork one op in N, 0 = never]"
-			" [-i timer signal every N usec]\n");
+	fprintf(stderr, "usage: shadow [-t threads] [-n ops per thread] [-d seconds] [-S seed]"
+			" [-f fork one op in N, 0 = never] [-i timer signal every N usec] [-x storm every N usec]\n");
 	exit(2);
 }
 
@@ -696,18 +935,32 @@ int main(int argc, char **argv)
 {
 	int c;
 	long interval = 0;
-	while ((c = getopt(argc, argv, "t:n:S:f:i:")) != -1) {
+	double seconds = 0;
+	while ((c = getopt(argc, argv, "t:n:d:S:f:i:x:")) != -1) {
 		switch (c) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': nops = strtoull(optarg, NULL, 0); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
 		case 'f': fork_every = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'i': interval = strtol(optarg, NULL, 0); break;
+		case 'x': storm_usec = strtol(optarg, NULL, 0); break;
+		case 'd': seconds = strtod(optarg, NULL); break;
 		default: usage();
 		}
 	}
-	if (optind != argc || nthreads < 1 || nthreads > MAXTHREADS)
+	if (optind != argc || nthreads < 1 || nthreads > MAXTHREADS || storm_usec < 0 || seconds < 0)
 		usage();
+	/* The storm thread's own pages (mapped before the windows are chosen). */
+	storm.idx = nthreads;
+	storm.rng = seed * 0x9e3779b97f4a7c15ULL + 0x5bd1e995;
+	if (storm_usec) {
+		void *sp = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sp == MAP_FAILED) {
+			fprintf(stderr, "shadow: mmap for the storm thread failed\n");
+			return 2;
+		}
+		new_slot(&storm, &storm.s[0], (uintptr_t)sp, 16);
+	}
 	/* What this kernel says to MADV_MERGEABLE (no KSM: EINVAL). */
 	void *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	merge_errno = madvise(m, PG, MADV_MERGEABLE) ? errno : 0;
@@ -736,21 +989,36 @@ int main(int argc, char **argv)
 		ths[i].rng = seed * 0x2545f4914f6cdd1dULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 		ths[i].wlo = wbase + (uintptr_t)i * WIN;
 	}
-	if (interval > 0) {
+	if (interval > 0 || storm_usec > 0) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_timer;
+		sa.sa_handler = on_signal;
 		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaddset(&sa.sa_mask, SIGALRM);
+		sigaddset(&sa.sa_mask, SIGUSR1);
 		sigaction(SIGALRM, &sa, NULL);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
+	if (interval > 0) {
 		struct itimerval it = { { 0, interval }, { 0, interval } };
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
+	if (seconds > 0)
+		deadline = now() + seconds;
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&ths[i].tid, NULL, work, &ths[i]) != 0) {
 			fprintf(stderr, "shadow: pthread_create failed\n");
 			return 2;
 		}
-	uint64_t ops = 0, checks = 0, probes = 0, forks = 0, failures = 0;
+	pthread_t storm_tid;
+	if (storm_usec > 0 && pthread_create(&storm_tid, NULL, storm_run, &storm) != 0) {
+		fprintf(stderr, "shadow: pthread_create failed\n");
+		return 2;
+	}
+	if (storm_usec > 0)
+		pthread_join(storm_tid, NULL);
+	uint64_t ops = 0, checks = 0, probes = 0, forks = 0, failures = 0, mism = 0, emism = 0;
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(ths[i].tid, NULL);
 		ops += ths[i].ops;
@@ -758,16 +1026,29 @@ int main(int argc, char **argv)
 		probes += ths[i].probes;
 		forks += ths[i].forks;
 		failures += ths[i].failures;
+		mism += ths[i].mism;
+		emism += ths[i].emism;
 	}
 	if (interval > 0) {
 		struct itimerval off = { { 0, 0 }, { 0, 0 } };
 		setitimer(ITIMER_REAL, &off, NULL);
-		if (handler_failures)
-			fprintf(stderr, "shadow: the signal handler's mappings failed %d checks\n", (int)handler_failures);
-		failures += (uint64_t)handler_failures;
 	}
-	printf("shadow: threads=%d ops=%llu checks=%llu probes=%llu forks=%llu signals=%d failures=%llu\n", nthreads,
-	       (unsigned long long)ops, (unsigned long long)checks, (unsigned long long)probes,
-	       (unsigned long long)forks, (int)handler_runs, (unsigned long long)failures);
+	if (storm_usec > 0)
+		op_check_all(&storm);
+	unsigned long hm = __atomic_load_n(&handler_mism, __ATOMIC_RELAXED) + churn_mism;
+	unsigned long he = __atomic_load_n(&handler_emism, __ATOMIC_RELAXED) + churn_emism;
+	if (hm || he)
+		fprintf(stderr, "shadow: signal handlers and short-lived threads: %lu mismatches, %lu errno mismatches\n",
+			hm, he);
+	mism += storm.mism + hm;
+	emism += storm.emism + he;
+	failures += storm.failures + hm + he;
+	unsigned long nc = __atomic_load_n(&crashes, __ATOMIC_RELAXED);
+	printf("shadow: threads=%d ops=%llu checks=%llu probes=%llu forks=%llu signals=%lu storm=%llu storm_forks=%llu"
+	       " execs=%llu thread_churn=%llu crashes=%lu mismatches=%llu errno_mismatches=%llu failures=%llu\n",
+	       nthreads, (unsigned long long)ops, (unsigned long long)(checks + storm.checks),
+	       (unsigned long long)probes, (unsigned long long)forks, handler_runs, (unsigned long long)storm.ops,
+	       (unsigned long long)storm_forks, (unsigned long long)storm_execs, (unsigned long long)thread_churns, nc,
+	       (unsigned long long)mism, (unsigned long long)emism, (unsigned long long)failures);
 	return failures ? 1 : 0;
 }

@@ -7,49 +7,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "munmap.h"
-#include "mapcache.h"
 #include "registry.h"
 #include "probe.h"
 #include "../tap.h"
+#include "strategy.h"
 
-#define PG 4096UL
-#define RW (PROT_READ | PROT_WRITE)
 #define ENTRIES 16
-
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_psi_path(const char *path);
-
-static long do_mmap(void *addr, size_t len, int prot, int flags)
-{
-	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot, .flags = flags, .fd = -1 };
-	return mv_munmap_dispatch(&q);
-}
-
-static long do_munmap(void *addr, size_t len)
-{
-	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len };
-	return mv_munmap_dispatch(&q);
-}
-
-static long do_madvise(void *addr, size_t len, int advice)
-{
-	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
-	return mv_munmap_dispatch(&q);
-}
-
-static uint64_t counter(int c)
-{
-	uint64_t v[MV_MC_COUNT];
-	mv_mc_counters(v);
-	return v[c];
-}
-
-static int mapped(void *p)
-{
-	unsigned char v;
-	return mincore(p, PG, &v) == 0;
-}
 
 static int resident(void *p, size_t pages)
 {

@@ -4,6 +4,7 @@
  * report_json.sh to validate. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,6 +14,35 @@
 #include "report.h"
 #include "stats.h"
 #include "../tap.h"
+
+/* The malloc this test runs on: a sanitizer runtime brings its own (gcc links
+ * it as a shared library, clang into the executable), else glibc's. */
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MV_SAN_CLANG 1
+#endif
+#endif
+#if defined(MV_SAN_CLANG)
+#define LIVE_KIND MV_ALLOC_OTHER
+#define LIVE_NAME "the sanitizer's"
+#define LIVE_IN_EXE 1
+#define LIVE_LIB ""
+#elif defined(__SANITIZE_ADDRESS__)
+#define LIVE_KIND MV_ALLOC_OTHER
+#define LIVE_NAME "ASan's"
+#define LIVE_IN_EXE 0
+#define LIVE_LIB "/libasan.so"
+#elif defined(__SANITIZE_THREAD__)
+#define LIVE_KIND MV_ALLOC_OTHER
+#define LIVE_NAME "TSan's"
+#define LIVE_IN_EXE 0
+#define LIVE_LIB "/libtsan.so"
+#else
+#define LIVE_KIND MV_ALLOC_GLIBC
+#define LIVE_NAME "glibc"
+#define LIVE_IN_EXE 0
+#define LIVE_LIB "/libc.so"
+#endif
 
 static void record(int kind, int advice, size_t len, int n)
 {
@@ -87,8 +117,9 @@ int main(int argc, char **argv)
 	       "glibc purges are not visible");
 	struct mv_allocator_info live;
 	mv_allocator_detect(&live);
-	tap_ok(live.kind == MV_ALLOC_GLIBC && strstr(live.library, "libc.so"), "this test runs on glibc malloc (%s)",
-	       live.library);
+	tap_ok(live.kind == LIVE_KIND && (LIVE_IN_EXE ? live.in_executable : strstr(live.library, LIVE_LIB) != NULL),
+	       "this test runs on %s malloc (%s)", LIVE_NAME, live.library);
+	tap_ok(mv_allocator_owns(&live, (const void *)malloc), "malloc's code is the allocator's");
 
 	/* The text table names each row seen, in a pipe. */
 	int pfd[2];

@@ -32,7 +32,7 @@ int main(void)
 	static struct mv_task t = { .name = "test", .period_ns = 20000000, .run = task_run, .arg = &runs };
 	tap_ok(mv_worker_add(&t) == 0, "a task starts the worker");
 	wait_for(&runs, 1);
-	tap_ok(runs >= 1, "the task ran at once");
+	tap_ok(__atomic_load_n(&runs, __ATOMIC_ACQUIRE) >= 1, "the task ran at once");
 	tap_ok(__atomic_load_n(&sig_blocked, __ATOMIC_RELAXED) == 1, "the worker blocks signals");
 	tap_ok(__atomic_load_n(&on_worker, __ATOMIC_RELAXED) == 1 && !mv_worker_is_self(), "the task runs on the worker, not here");
 	usleep(200000);
