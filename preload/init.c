@@ -13,6 +13,7 @@
 #include "config.h"
 #include "kernel.h"
 #include "edges.h"
+#include "ownmem.h"
 #include "hot.h"
 #include "probe.h"
 #include "ptmodel_hook.h"
@@ -92,6 +93,7 @@ __attribute__((constructor)) static void mv_init(void)
 		mv_rt.configured = 1;
 		return;
 	}
+	mv_ownmem_reserve(); /* before the program's calls, so never in one of its holes */
 	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();

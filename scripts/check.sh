@@ -6,6 +6,7 @@
 #   make check               the normal build (BUILDDIR, default build/)
 #   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
 #   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
+#   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
 # Usage: scripts/check.sh [--fast]    (--fast: the normal `make check` only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,6 +83,8 @@ run_part "make check" make_check
 if [ "$fast" = no ]; then
 	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
+	# libFuzzer: every target for FUZZ_SECONDS (default 15) from its corpus.
+	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-15}"
 	# More parts go here, each as: run_part NAME COMMAND...
 fi
 

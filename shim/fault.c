@@ -47,7 +47,7 @@ static const struct {
 	{ "openat", SYS_openat }, { "read", SYS_read }, { "pread64", SYS_pread64 }, { "write", SYS_write },
 	{ "close", SYS_close }, { "fstat", SYS_fstat }, { "readlink", SYS_readlink },
 	{ "faccessat", SYS_faccessat }, { "rename", SYS_rename }, { "unlink", SYS_unlink },
-	{ "mmap", SYS_mmap }, { "munmap", SYS_munmap }, { "madvise", SYS_madvise },
+	{ "mmap", SYS_mmap }, { "munmap", SYS_munmap }, { "madvise", SYS_madvise }, { "mprotect", SYS_mprotect },
 	{ "process_madvise", SYS_process_madvise }, { "pidfd_open", SYS_pidfd_open },
 	{ "process_vm_readv", SYS_process_vm_readv }, { "mincore", SYS_mincore },
 	{ "userfaultfd", SYS_userfaultfd }, { "ioctl", SYS_ioctl }, { "futex", SYS_futex },

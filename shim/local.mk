@@ -36,4 +36,4 @@ shim_libshim_la_SOURCES += \
 # munmap strategies: map registry, recycling cache, deferred munmap.
 shim_libshim_la_SOURCES += \
 	shim/lock.h shim/registry.c shim/registry.h shim/mapcache.c shim/mapcache.h \
-	shim/zero.c shim/zero.h shim/munmap.c shim/munmap.h shim/edges.c shim/edges.h
+	shim/zero.c shim/zero.h shim/munmap.c shim/munmap.h shim/edges.c shim/edges.h shim/ownmem.c shim/ownmem.h

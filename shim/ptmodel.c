@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "ptmodel.h"
+#include "ownmem.h"
 #include "ownsys.h"
 
 static struct mv_ptm_pmd **dir;       /* MV_PTM_SLOTS entries */
@@ -116,9 +117,7 @@ void mv_ptm_touch(struct mv_ptm_node *n)
 
 static void *raw_map(size_t len)
 {
-	long r = mv_own6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return mv_raw_failed(r) ? NULL : (void *)r;
+	return mv_ownmem_alloc(len);
 }
 
 int mv_ptm_init(int pt_reclaim)
@@ -131,7 +130,7 @@ int mv_ptm_init(int pt_reclaim)
 		return -1;
 	struct mv_ptm_pmd **none = NULL;
 	if (!CAS(&dir, &none, d))
-		mv_own2(SYS_munmap, d, MV_PTM_SLOTS * sizeof(*d));
+		mv_ownmem_free(d, MV_PTM_SLOTS * sizeof(*d));
 	if (pagemap_fd < 0) {
 		long fd = mv_own4(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
 		if (mv_raw_failed(fd))
@@ -170,7 +169,7 @@ struct mv_ptm_pmd *mv_ptm_pmd_of(uintptr_t addr, int create)
 		return NULL;
 	n->base = slot << 30;
 	if (!CAS(&dir[slot], &p, n)) {
-		mv_own2(SYS_munmap, n, sizeof(*n));
+		mv_ownmem_free(n, sizeof(*n));
 		return p;
 	}
 	struct mv_ptm_pmd *head = LOAD(&all);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include "ptmodel.h"
+#include "ownmem.h"
 #include "ptmodel_hook.h"
 #include "ownsys.h"
 #include "trace.h"
@@ -339,13 +340,11 @@ static int lock(int wait)
 		mv_raw0(SYS_sched_yield);
 	}
 	if (!vmas) {
-		long r = mv_own6(SYS_mmap, 0, MAX_VMAS * sizeof(struct vma), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (mv_raw_failed(r)) {
+		vmas = mv_ownmem_alloc(MAX_VMAS * sizeof(struct vma));
+		if (!vmas) {
 			__atomic_store_n(&sampler_busy, 0, __ATOMIC_RELEASE);
 			return 0;
 		}
-		vmas = (struct vma *)r;
 	}
 	return 1;
 }

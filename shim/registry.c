@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "registry.h"
+#include "ownmem.h"
 #include "lock.h"
 #include "ownsys.h"
 
@@ -22,8 +23,7 @@ static uint32_t next_origin;
 
 static void *raw_alloc(size_t len)
 {
-	long r = mv_own6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return mv_raw_failed(r) ? NULL : (void *)r;
+	return mv_ownmem_alloc(len);
 }
 
 int mv_reg_init(void)
@@ -83,7 +83,7 @@ static int grow(struct shard *s)
 	if (s->n)
 		memcpy(e, s->e, s->n * sizeof(*e));
 	if (s->cap > SMALL)
-		mv_own2(SYS_munmap, s->e, s->cap * sizeof(*e));
+		mv_ownmem_free(s->e, s->cap * sizeof(*e));
 	s->e = e;
 	s->cap = cap;
 	return 0;
@@ -94,7 +94,7 @@ static void shrink(struct shard *s)
 {
 	if (s->n || s->cap <= SMALL)
 		return;
-	mv_own2(SYS_munmap, s->e, s->cap * sizeof(*s->e));
+	mv_ownmem_free(s->e, s->cap * sizeof(*s->e));
 	s->e = slab + (size_t)(s - shards) * SMALL;
 	s->cap = SMALL;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "stats.h"
+#include "ownmem.h"
 #include "ownsys.h"
 #include "hot.h"
 
@@ -123,13 +124,11 @@ static struct mv_stats *slot_claim(void)
 			continue;
 		struct slot *s = __atomic_load_n(&slot_mem[i], __ATOMIC_ACQUIRE);
 		if (!s) {
-			long p = mv_own6(SYS_mmap, 0, sizeof(struct slot), PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (mv_raw_failed(p)) {
+			s = mv_ownmem_alloc(sizeof(struct slot));
+			if (!s) {
 				__atomic_store_n(&slot_owned[i], 0, __ATOMIC_RELEASE);
 				break;
 			}
-			s = (struct slot *)p;
 			__atomic_store_n(&slot_mem[i], s, __ATOMIC_RELEASE);
 		}
 		tls_index = i;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "outbuf.h"
+#include "ownmem.h"
 #include "ownsys.h"
 #include "report.h"
 #include "trace.h"
@@ -70,8 +71,9 @@ static struct ring *my_ring(void)
 		return mine;
 	if (no_ring)
 		return NULL;
-	long r = mv_own6(SYS_mmap, 0, sizeof(struct ring), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mv_raw_failed(r)) {
+	void *m = mv_ownmem_alloc(sizeof(struct ring));
+	long r = m ? (long)m : -ENOMEM;
+	if (!m) {
 		no_ring = 1; /* not one mmap per call: this thread's records are dropped */
 		say_once("no memory for a thread's record ring", r, "its records are counted as dropped");
 		return NULL;

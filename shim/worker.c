@@ -7,11 +7,13 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include "clock.h"
 #include "outbuf.h"
 #include "ownsys.h"
+#include "ownmem.h"
 #include "worker.h"
 
 static struct mv_task *tasks[MV_WORKER_TASKS];
@@ -86,6 +88,32 @@ static void say_failed(int err)
 	mv_out_flush(&o);
 }
 
+/* The thread's stack comes from madvisor's own reservation (ownmem.h), with
+ * a guard page: libc would otherwise map one wherever the kernel finds room,
+ * possibly in a hole the program has just made (a fork child restarts the
+ * thread right away). Kept for the next start: a thread is never joined
+ * while another runs. */
+#define STACK (1UL << 20)
+static void *stack;
+
+static int stack_attr(pthread_attr_t *attr)
+{
+	if (!stack) {
+		void *s = mv_ownmem_alloc(STACK);
+		if (!s)
+			return -1;
+		mv_own3(SYS_mprotect, s, 4096, PROT_NONE); /* the guard: overflow faults */
+		stack = s;
+	}
+	if (pthread_attr_init(attr) != 0)
+		return -1;
+	if (pthread_attr_setstack(attr, (char *)stack + 4096, STACK - 4096) != 0) {
+		pthread_attr_destroy(attr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Call with lock held. */
 static int start_locked(void)
 {
@@ -95,7 +123,11 @@ static int start_locked(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a full mask */
 	__atomic_store_n(&stopping, 0, __ATOMIC_RELEASE);
-	int err = mv_own_pthread_create(&thread, NULL, loop, NULL);
+	pthread_attr_t attr;
+	int have_attr = stack_attr(&attr) == 0;
+	int err = mv_own_pthread_create(&thread, have_attr ? &attr : NULL, loop, NULL);
+	if (have_attr)
+		pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		say_failed(err);

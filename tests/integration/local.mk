@@ -11,7 +11,8 @@ ITEST_BIN = \
 	tests/integration/sigstorm \
 	tests/integration/early \
 	tests/integration/slots \
-	tests/integration/hello
+	tests/integration/hello \
+	tests/integration/holes
 check_PROGRAMS += $(ITEST_BIN)
 
 tests_integration_errno_table_SOURCES = tests/integration/errno_table.c
@@ -23,6 +24,8 @@ tests_integration_sigstorm_SOURCES = tests/integration/sigstorm.c tests/integrat
 tests_integration_early_SOURCES = tests/integration/early.c tests/integration/counts.h
 tests_integration_slots_SOURCES = tests/integration/slots.c tests/integration/counts.h
 tests_integration_hello_SOURCES = tests/integration/hello.c tests/integration/counts.h
+tests_integration_holes_SOURCES = tests/integration/holes.c
+tests_integration_holes_LDADD = -lpthread
 
 ITEST_SH = \
 	tests/integration/errno.sh \
@@ -34,7 +37,8 @@ ITEST_SH = \
 	tests/integration/early.sh \
 	tests/integration/slots.sh \
 	tests/integration/config.sh \
-	tests/integration/launcher.sh
+	tests/integration/launcher.sh \
+	tests/integration/holes.sh
 TESTS += $(ITEST_SH)
 EXTRA_DIST += $(ITEST_SH)
 
