@@ -59,6 +59,8 @@ int mv_attrib_own(const struct mv_request *q);
 int mv_attrib_start(const struct mv_options *o, int fd);
 /* The fork child starts from an empty table. */
 void mv_attrib_atfork_child(void);
+/* The forking thread warms the unwinder first (no malloc inside fork). */
+void mv_attrib_atfork_prepare(void);
 
 /* The unwinder (attrib_unwind.c). */
 int mv_unwind_load(char *why, size_t cap);                   /* 0 or -1 */

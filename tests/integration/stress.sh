@@ -88,7 +88,8 @@ one_run() {
 	sigstorm) set -- "$ITEST/sigstorm" "$ms" ;;
 	forks) set -- "$ITEST/forks" ;;
 	esac
-	limit=$((ms * 4 / 1000 + 60))
+	# A hang is a crash; sanitizer builds (leak checks at every exit) get longer.
+	limit=$((ms * 4 / 1000 + ${SAN_PRELOAD:+120+}60))
 	rm -f "$TMPD"/s-*.json "$TMPD"/t-*.bin "$TMPD"/st-*.txt "$TMPD"/l-*
 	if [ "$label" = none ]; then
 		pre=$(plain_preload_for "$alloc")
