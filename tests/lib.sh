@@ -135,12 +135,13 @@ EOF
 # json_valid FILE: exit 0 when FILE parses as JSON.
 json_valid() { "$PYTHON3" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
 
-# compare_counts COUNTS_FILE JSON_FILE LABEL [all-exact]
+# compare_count_rows COUNTS_FILE JSON_FILE LABEL [all-exact]
 # COUNTS_FILE holds the program's "count KIND DETAIL CALLS ERRORS BYTES exact|min"
-# lines. One TAP line per row: exact rows must match calls, errors and bytes;
-# "min" rows (shared with the allocator) must be at least the program's
-# numbers. With all-exact (no allocator in the process) every row is exact.
-compare_counts() {
+# lines. One "PASS|FAIL LABEL: ..." line per row in $TMPD/.cmp: exact rows must
+# match calls, errors and bytes; "min" rows (shared with the allocator) must
+# be at least the program's numbers. With all-exact (no allocator in the
+# process) every row is exact.
+compare_count_rows() {
 	"$PYTHON3" - "$@" >"$TMPD/.cmp" <<'EOF'
 import json, sys
 counts, jf, label = sys.argv[1:4]
@@ -172,6 +173,11 @@ for line in open(counts):
     print("%s %s: %s: JSON %s %s program %s" % ("PASS" if good else "FAIL", label, name,
           "/".join(map(str, got)), rel, "/".join(map(str, want))))
 EOF
+}
+
+# compare_counts COUNTS_FILE JSON_FILE LABEL [all-exact]: the rows as TAP lines.
+compare_counts() {
+	compare_count_rows "$@"
 	_n0=$tap_n
 	tap_from "$TMPD/.cmp"
 	[ "$tap_n" -gt "$_n0" ] || not_ok "$3: no count lines to compare"
