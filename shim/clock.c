@@ -11,13 +11,7 @@ static void say_failed(long err)
 	static int said;
 	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		return;
-	char buf[128];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: cannot read the monotonic clock (error ");
-	mv_out_i64(&o, -err);
-	mv_out_str(&o, "); times and ages read as 0\n");
-	mv_out_flush(&o);
+	mv_out_stderr_error("cannot read the monotonic clock", err, "times and ages read as 0");
 }
 
 uint64_t mv_clock_mono_ns(void)

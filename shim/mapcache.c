@@ -196,13 +196,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 		r = mv_own2(SYS_munmap, lo, hi - lo);
 	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
 		return;
-	char buf[160];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: munmap: the kernel refused to unmap a kept range (error ");
-	mv_out_i64(&o, -r);
-	mv_out_str(&o, "); munmap passes through unchanged from now on\n");
-	mv_out_flush(&o);
+	mv_out_stderr_error("munmap: the kernel refused to unmap a kept range", r,
+			    "munmap passes through unchanged from now on");
 }
 
 struct unmap_arg {

@@ -201,3 +201,18 @@ void mv_out_stderr(const char *msg)
 {
 	(void)write_all(2, msg, strlen(msg));
 }
+
+void mv_out_stderr_error(const char *what, long err, const char *then)
+{
+	char buf[512];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: ");
+	mv_out_str(&o, what);
+	mv_out_str(&o, " (error ");
+	mv_out_i64(&o, err < 0 ? -err : err);
+	mv_out_str(&o, "); ");
+	mv_out_str(&o, then);
+	mv_out_char(&o, '\n');
+	mv_out_flush(&o);
+}

@@ -41,5 +41,8 @@ const char *mv_out_cstr(struct mv_outbuf *o);
 
 /* Write one whole message to stderr with a single write(2). */
 void mv_out_stderr(const char *msg);
+/* The one line a feature prints when a call of its own fails:
+ * "madvisor: WHAT (error N); THEN\n", N = |err| (an errno, either sign). */
+void mv_out_stderr_error(const char *what, long err, const char *then);
 
 #endif

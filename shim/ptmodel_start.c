@@ -17,15 +17,7 @@ static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .
 
 static void say_no_pagemap(int err, const char *then)
 {
-	char buf[200];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: ptmodel: /proc/self/pagemap cannot be read (error ");
-	mv_out_i64(&o, -err);
-	mv_out_str(&o, "); ");
-	mv_out_str(&o, then);
-	mv_out_char(&o, '\n');
-	mv_out_flush(&o);
+	mv_out_stderr_error("ptmodel: /proc/self/pagemap cannot be read", err, then);
 }
 
 int mv_ptm_enabled(void)

@@ -52,17 +52,7 @@ static void say_once(const char *what, long err, const char *then)
 	static int said;
 	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		return;
-	char buf[MV_PATH_MAX + 160];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: trace: ");
-	mv_out_str(&o, what);
-	mv_out_str(&o, " (error ");
-	mv_out_i64(&o, -err);
-	mv_out_str(&o, "); ");
-	mv_out_str(&o, then);
-	mv_out_char(&o, '\n');
-	mv_out_flush(&o);
+	mv_out_stderr_error(what, err, then);
 }
 
 static struct ring *my_ring(void)
@@ -75,7 +65,7 @@ static struct ring *my_ring(void)
 	long r = m ? (long)m : -ENOMEM;
 	if (!m) {
 		no_ring = 1; /* not one mmap per call: this thread's records are dropped */
-		say_once("no memory for a thread's record ring", r, "its records are counted as dropped");
+		say_once("trace: no memory for a thread's record ring", r, "its records are counted as dropped");
 		return NULL;
 	}
 	struct ring *g = (struct ring *)r;
@@ -162,7 +152,7 @@ static void out(const void *buf, size_t n)
 		if (mv_raw_failed(w) || w == 0) {
 			/* A full disk, say: the file ends here, later records are dropped. */
 			write_failed = 1;
-			say_once("cannot write the trace file", w ? w : -EIO, "it ends here");
+			say_once("trace: cannot write the trace file", w ? w : -EIO, "it ends here");
 			return;
 		}
 		p += w, n -= (size_t)w, written += (uint64_t)w;

@@ -79,13 +79,7 @@ static void say_failed(int err)
 {
 	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_ACQ_REL))
 		return;
-	char buf[160];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: cannot start the background thread (error ");
-	mv_out_i64(&o, err);
-	mv_out_str(&o, "); features that need it stay off\n");
-	mv_out_flush(&o);
+	mv_out_stderr_error("cannot start the background thread", err, "features that need it stay off");
 }
 
 /* The thread's stack comes from madvisor's own reservation (ownmem.h), with
