@@ -5,7 +5,7 @@
 #   compile.sh [--functions N] [--cc gcc|clang] [--seed S] -- PREFIX...
 #
 # Writes a C file (fixed by the seed, no #include) of N functions (default
-# 400) into a temporary directory: loops over arrays, branches, a 16-way
+# 60) into a temporary directory: loops over arrays, branches, a 16-way
 # switch, a struct, calls into earlier functions (inlining candidates); then
 # runs the compiler on it once, `PREFIX... COMPILER ... -O2 -S FILE.c`.
 # PREFIX is how the caller wants the compiler run (e.g. bench/monitor ... --
@@ -23,7 +23,7 @@
 # (seconds: wall time of the compiler command, taken by this script; A: lines
 # of assembly written). Exit status: the compiler's, 2 on bad usage.
 set -u
-functions=400 cc=gcc seed=1
+functions=60 cc=gcc seed=1
 usage() {
 	echo "usage: compile.sh [--functions N] [--cc gcc|clang] [--seed S] -- PREFIX..." >&2
 	exit 2

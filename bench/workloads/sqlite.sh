@@ -26,7 +26,7 @@
 # (statements = INSERT + query + DELETE statements; seconds = the sum of the
 # phases). Exit status: sqlite3's, 2 on bad usage, 1 on bad output.
 set -u
-rows=20000 rounds=3 queries=2000 cache_mb=64 seed=1
+rows=15000 rounds=3 queries=1500 cache_mb=64 seed=1
 usage() {
 	echo "usage: sqlite.sh [--rows N] [--rounds R] [--queries Q] [--cache-mb M] [--seed S] -- PREFIX..." >&2
 	exit 2
