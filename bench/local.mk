@@ -24,4 +24,4 @@ EXTRA_DIST += bench/munmap
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive \
 	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh \
-	bench/workloads/sqlite.sh bench/workloads/pytext.py bench/workloads/compile.sh
+	bench/workloads/sqlite.sh bench/workloads/pytext.py bench/workloads/compile.sh bench/workloads/wl.py

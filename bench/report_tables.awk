@@ -12,8 +12,10 @@
 # section of their own: for each profile, what it changes against the
 # baseline, and per program a sentence saying so, or saying that madvisor
 # changes nothing measurable for it. A ratio is a change when it lies outside
-# that noise AND at least MIN_CHANGE (2%) away from 1.
-BEGIN { FS = ","; MIN_CHANGE = 0.02 }
+# that noise AND at least MIN_CHANGE (2%) away from 1 AND, for memory, the
+# medians differ by more than the library's own memory can account for
+# (MIN_RSS_KB of RSS, MIN_PTE_KB of page tables).
+BEGIN { FS = ","; MIN_CHANGE = 0.02; MIN_RSS_KB = 1024; MIN_PTE_KB = 16 }
 
 FILENAME ~ /runs\.csv$/ {
 	if (FNR == 1) { for (i = 1; i <= NF; i++) col[$i] = i; next }
@@ -204,6 +206,8 @@ function change(g, b, k,   m, bm, d, nz, nb) {
 	m = med(g, k); bm = med(b, k)
 	if (m == "" || bm == "" || bm == 0) return ""
 	CH_r = m / bm
+	d = m - bm; if (d < 0) d = -d
+	if ((k ~ /^rss_/ && d <= MIN_RSS_KB) || (k ~ /^pte_/ && d <= MIN_PTE_KB)) return "no"
 	d = CH_r - 1; if (d < 0) d = -d
 	nz = noise(g, k); nb = noise(b, k)
 	if (nz == "" || nb == "") return "?"
@@ -215,7 +219,7 @@ function change(g, b, k,   m, bm, d, nz, nb) {
 function verdict(w, g, b,   i, n, k, name, lowbetter, c, out, unknown, word) {
 	if (nok[g] + 0 == 0 || nok[b] + 0 == 0) return "no successful run to compare"
 	n = split("value wall_s cpu_s rss_peak_kb rss_final_kb pte_peak_kb", k, " ")
-	split(metric[w] " wall CPU peak_RSS final_RSS peak_VmPTE", name, " ")
+	split(metric[w] "|wall|CPU|peak RSS|final RSS|peak VmPTE", name, "|")
 	out = ""; unknown = 0
 	for (i = 1; i <= n; i++) {
 		c = change(g, b, k[i])
@@ -255,7 +259,9 @@ function real_programs(   i, j, pr, ws) {
 	print "program's own figure, wall time, CPU time (user + sys), peak and final RSS, peak VmPTE (ratios,"
 	print "\"~\" = within the noise), the munmap and madvise calls the library saw the program make (medians),"
 	print "and the munmaps the profile recycled or deferred. A ratio counts as a change when it lies outside"
-	printf "the noise of both rows and at least %d%% away from 1; anything else is no measurable change.\n", MIN_CHANGE * 100
+	printf "the noise of both rows and at least %d%% away from 1, and for memory when the medians differ by\n", MIN_CHANGE * 100
+	printf "more than %d MiB of RSS or %d kB of page tables (the library\047s own memory is of that order: about\n", MIN_RSS_KB / 1024, MIN_PTE_KB
+	print "0.4 MiB and one or two page tables in a small program); anything else is no measurable change."
 	print ""
 	print "| program | workload | allocator | profile | figure | wall | CPU | peak RSS | final RSS | peak VmPTE | munmap / madvise calls | recycled / deferred | what changed |"
 	print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -16,13 +16,15 @@ seed):
   pytext: rounds=R records=N bytes=B seconds=S records_per_sec=N
           matches=M checksum=C
 """
-import argparse
 import json
 import random
 import re
 import sys
 import time
 import zlib
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import wl  # noqa: E402  (after the line above)
 
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima "
          "mike november oscar papa quebec romeo sierra tango uniform victor whiskey "
@@ -90,26 +92,17 @@ def one_round(rng, n, first):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="JSON and regular-expression text processing")
-    ap.add_argument("-n", type=int, default=40000, help="records per round")
-    ap.add_argument("-r", "--rounds", type=int, default=4, help="rounds")
-    ap.add_argument("-S", "--seed", type=int, default=1, help="seed")
-    ap.add_argument("--idle-ms", type=int, default=50, help="sleep every third round")
-    a = ap.parse_args()
-    if a.n < 1 or a.rounds < 1 or a.idle_ms < 0:
-        ap.error("values must be positive")
+    a = wl.options("JSON and regular-expression text processing", "records per round", 10000, 4)
     rng = random.Random(a.seed)
     records = total_bytes = matches = 0
     checksum = 0
     start = time.monotonic()
-    for rnd in range(a.rounds):
+    for _ in wl.rounds(a):
         nbytes, m, crc = one_round(rng, a.n, records)
         records += a.n
         total_bytes += nbytes
         matches += m
         checksum = (checksum * 31 + crc) % 1000000007
-        if rnd % 3 == 2 and a.idle_ms:
-            time.sleep(a.idle_ms / 1000.0)
     secs = time.monotonic() - start
     print("pytext: rounds=%d records=%d bytes=%d seconds=%.2f records_per_sec=%.0f matches=%d checksum=%d"
           % (a.rounds, records, total_bytes, secs, records / secs if secs > 0 else 0, matches, checksum))

@@ -7,7 +7,8 @@
 # under glibc, without the library and with the churn profile (munmap
 # recycling): every run exits 0, runs.csv names the program, the counts are
 # identical with and without the library, and the report has the
-# real-programs rows and its sentence per program. No timing is asserted.
+# real-programs rows and its sentence per program, and every run gave the
+# program an environment of the same size. No timing is asserted.
 set -u
 . "$top_srcdir/tests/lib.sh"
 require_lib
@@ -107,6 +108,12 @@ for w in sqlite pytext compile; do
 done
 check_eq "runs.csv names the programs" "sqlite3 python3 gcc" \
 	"$(awk -F, 'NR > 1 && $4 == "churn" { printf "%s%s", (n++ ? " " : ""), $NF }' "$res/runs.csv")"
+# Every variant's program gets an environment of the same size (its heap
+# layout depends on it): the LD_PRELOAD and MADVISOR_* words add up alike.
+n=$(for f in "$res"/runs/*/command; do
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(LD_PRELOAD|MADVISOR_[A-Z_]+)=/) n += length($i) + 1 } END { print n + 0 }' "$f"
+done | sort -u | wc -l)
+check_eq "the environment added to the program has one size in every run" 1 "$n"
 # The counts fixed by the seeds are the same with and without the library.
 for k in sqlite,statements sqlite,rows_after sqlite,checksum pytext,records pytext,checksum compile,asm_lines; do
 	n=$(awk -F, -v w="${k%%,*}" -v key="${k#*,}" '$1 == w && $5 == key { print $6 }' "$res/counts.csv" | sort -u | wc -l)
