@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
-#include "options.h"
-#include "outbuf.h"
+#include "core/config.h"
+#include "core/options.h"
+#include "sys/outbuf.h"
 
 #define fuzz_require(cond, what)                                                          \
 	do {                                                                              \

@@ -1,5 +1,5 @@
 /* fuzz_outbuf_json.c - libFuzzer target: the fixed-buffer text builder
- * (shim/outbuf.c) behind every report and error line.
+ * (shim/sys/outbuf.c) behind every report and error line.
  *
  * Input: byte 0 picks the buffer size (0..63), byte 1 bit 0 picks a string
  * builder (fd -1) or a buffer flushed to a memory file; the rest is a list of
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "outbuf.h"
+#include "sys/outbuf.h"
 
 #define require(cond, what)                                                                      \
 	do {                                                                                     \

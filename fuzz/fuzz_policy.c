@@ -33,13 +33,13 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <linux/mman.h>
-#include "hot.h"
-#include "mapcache.h"
-#include "munmap.h"
-#include "options.h"
-#include "rawsys.h"
-#include "registry.h"
-#include "runtime.h"
+#include "core/hot.h"
+#include "munmap/mapcache.h"
+#include "munmap/munmap.h"
+#include "core/options.h"
+#include "sys/rawsys.h"
+#include "munmap/registry.h"
+#include "core/runtime.h"
 #include "policy_model.h"
 
 #define MAX_STEPS 64

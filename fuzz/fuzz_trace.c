@@ -1,5 +1,5 @@
 /* fuzz_trace.c - libFuzzer target: the trace reader (`madvisor replay`,
- * preload/replay.c, format in shim/trace.h) on arbitrary bytes.
+ * tools/replay.c, format in shim/core/trace.h) on arbitrary bytes.
  *
  * The first input byte chooses: the rest as the whole file, or (most often)
  * the rest behind a valid header, so that the records themselves get fuzzed;
@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sanitizer/common_interface_defs.h>
-#include "replay.h"
-#include "request.h"
-#include "trace.h"
+#include "tools/replay.h"
+#include "core/request.h"
+#include "core/trace.h"
 
 #define require(cond, what)                                                        \
 	do {                                                                       \

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/mman.h>
-#include "policy.h"
-#include "rawsys.h"
+#include "core/advice.h"
+#include "sys/rawsys.h"
 #include "policy_model.h"
 
 /* The model is the fuzzer's yardstick, not code under test: no coverage

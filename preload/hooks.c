@@ -9,9 +9,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/mman.h>
-#include "request.h"
-#include "edges.h"
-#include "rawsys.h"
+#include "core/request.h"
+#include "munmap/rangecalls.h"
+#include "sys/rawsys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 /* The common calls: kept together with the library's hot path. */

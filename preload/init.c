@@ -9,22 +9,25 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <gnu/libc-version.h>
-#include "clock.h"
-#include "config.h"
-#include "kernel.h"
-#include "edges.h"
-#include "ownmem.h"
-#include "hot.h"
-#include "probe.h"
-#include "ptmodel_hook.h"
-#include "trace.h"
-#include "report.h"
-#include "runtime.h"
-#include "stats.h"
-#include "worker.h"
-#include "munmap.h"
-#include "ownsys.h"
-#include "alloc_start.h"
+#include "sys/clock.h"
+#include "core/config.h"
+#include "core/kernel.h"
+#include "munmap/rangecalls.h"
+#include "sys/ownmem.h"
+#include "core/hot.h"
+#include "sys/probe.h"
+#include "ptmodel/hook.h"
+#include "core/trace.h"
+#include "observe/report.h"
+#include "core/runtime.h"
+#include "core/stats.h"
+#include "sys/worker.h"
+#include "munmap/munmap.h"
+#include "sys/ownsys.h"
+#include "alloc/adaptive.h"
+#include "alloc/api.h"
+#include "observe/attrib.h"
+#include "observe/live.h"
 
 static const char *env_get(const char *name)
 {
@@ -68,7 +71,7 @@ static void resolve_next(void)
 	}
 	mv_kernel_set_next(&n);
 	/* libc's msync is a cancellation point: keep it one. */
-	mv_edge_set_msync((int (*)(void *, size_t, int))mv_own_dlsym(RTLD_NEXT, "msync"));
+	mv_kernel_set_msync((int (*)(void *, size_t, int))mv_own_dlsym(RTLD_NEXT, "msync"));
 }
 
 static void atfork_child(void)
@@ -80,6 +83,28 @@ static void atfork_child(void)
 	mv_trace_atfork_child();
 	mv_clock_start();
 	mv_rt.start_ns = mv_clock_mono_ns();
+}
+
+/* The fork child has no worker thread: start it again for the tasks. */
+static void atfork_child_tasks(void)
+{
+	mv_worker_ensure();
+}
+
+static void start_alloc(const struct mv_options *o, const struct mv_allocator_info *a, int fd)
+{
+	mv_alloc_init(a);
+	mv_alloc_apply_knobs(o, fd);
+	/* Live stats show the counters: count every call from now on. */
+	int live = o->live_file[0] || o->live_prom_file[0] || o->live_signal;
+	if (live)
+		__atomic_fetch_or(&mv_hot.counting, 1, __ATOMIC_RELEASE);
+	/* Attribution first: its unwinder is primed before any thread of ours runs. */
+	mv_attrib_start(o, fd);
+	int tasks = mv_adaptive_start(o, fd) == 0 && o->adaptive;
+	tasks |= mv_live_start(o, fd) == 0 && live;
+	if (tasks)
+		pthread_atfork(NULL, NULL, atfork_child_tasks);
 }
 
 __attribute__((constructor)) static void mv_init(void)
@@ -105,8 +130,8 @@ __attribute__((constructor)) static void mv_init(void)
 	if (!mv_rt.opt.stats && !mv_rt.opt.stats_file[0] && !mv_rt.opt.stats_text_file[0])
 		__atomic_store_n(&mv_hot.counting, 0, __ATOMIC_RELAXED);
 	mv_munmap_start(&mv_rt.opt, 2); /* munmap strategies (off by default) */
-	/* Allocator API, knobs, adaptive purging, live stats, attribution. */
-	mv_alloc_start(&mv_rt.opt, &mv_rt.allocator, 2);
+	/* Allocator API and knobs, purge attribution, adaptive purging, live stats. */
+	start_alloc(&mv_rt.opt, &mv_rt.allocator, 2);
 	/* Call trace, page-table model and stranded-table sweep (off by default;
 	 * the trace first, so that it holds the model's first sample). */
 	if (mv_rt.opt.trace[0] &&

@@ -36,7 +36,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "rawsys.h"
+#include "sys/rawsys.h"
 #include "wl.h"
 
 #define PAGE 4096u

@@ -2,7 +2,7 @@
 # fault.sh - every call madvisor makes on its own behalf, made to fail.
 #
 # tests/libmadvisor_fault.so is the preload library built with the fault
-# hook (shim/ownsys.h, shim/fault.c): MADVISOR_FAULT names the calls to fail.
+# hook (shim/sys/ownsys.h, shim/sys/fault.c): MADVISOR_FAULT names the calls to fail.
 # Real programs run under it with the feature that makes the call turned on:
 # the shadow checker (every byte, zero fill, result and errno checked), the
 # allocator workloads, the errno table. Each case asserts that the program
@@ -344,7 +344,7 @@ else
 fi
 
 # ---- coverage: every own call has a case; raw calls are the program's ------------
-used=$(cd "$top_srcdir" && grep -oh 'mv_own[0-6](SYS_[a-z0-9_]*\|mv_own_[a-z_]*(' shim/*.c shim/*.h preload/*.c |
+used=$(cd "$top_srcdir" && grep -oh 'mv_own[0-6](SYS_[a-z0-9_]*\|mv_own_[a-z_]*(' shim/*/*.c shim/*/*.h preload/*.c |
 	sed 's/.*SYS_//; s/^mv_own_//; s/($//' | sort -u)
 for n in $used; do
 	case $COVERED in
@@ -361,11 +361,11 @@ done
 check "coverage: the own calls were found" [ "$(echo $used | wc -w)" -ge 20 ]
 # Raw calls outside the files that issue the program's calls must be ones
 # that cannot fail (getpid, gettid, sched_yield, exit_group).
-stray=$(cd "$top_srcdir" && grep -n 'mv_raw[0-6](' shim/*.c shim/*.h preload/*.c |
-	grep -v '^shim/rawsys.h:\|^shim/ownsys.h:\|^shim/kernel.h:\|^shim/edges.c:\|^shim/fault.c:\|^preload/hooks.c:' |
+stray=$(cd "$top_srcdir" && grep -n 'mv_raw[0-6](' shim/*/*.c shim/*/*.h preload/*.c |
+	grep -v '^shim/sys/rawsys.h:\|^shim/sys/ownsys.h:\|^shim/core/kernel.h:\|^shim/core/kernel.c:\|^shim/sys/fault.c:\|^preload/hooks.c:' |
 	grep -v 'mv_raw[0-6](SYS_\(getpid\|gettid\|sched_yield\|exit_group\)\b' | head -5)
 check_eq "coverage: no own call bypasses mv_own*" "" "$stray"
-stray=$(cd "$top_srcdir" && grep -n '\(^\|[^_a-z]\)\(pthread_create\|dlopen\|dlsym\)(' shim/*.c preload/*.c | head -5)
+stray=$(cd "$top_srcdir" && grep -n '\(^\|[^_a-z]\)\(pthread_create\|dlopen\|dlsym\)(' shim/*/*.c preload/*.c | head -5)
 check_eq "coverage: pthread_create, dlopen and dlsym only through mv_own_*" "" "$stray"
 check "the installed library has no fault hook" sh -c "! nm -D '$MV_LIB' | grep -q mv_fault && ! grep -q MADVISOR_FAULT '$MV_LIB'"
 

@@ -1,8 +1,8 @@
 # Unit tests of the core: stats, kernel passthrough, report, allocator detection.
 core_unit_tests = tests/unit/test_stats tests/unit/test_handle tests/unit/test_report tests/unit/test_probe tests/unit/test_policy tests/unit/test_worker
 check_PROGRAMS += $(core_unit_tests)
-TESTS += $(core_unit_tests) tests/unit/report_json.sh tests/unit/readme_keys.sh
-EXTRA_DIST += tests/unit/report_json.sh tests/unit/readme_keys.sh
+TESTS += $(core_unit_tests) tests/unit/report_json.sh tests/unit/readme_keys.sh tests/unit/layers.sh
+EXTRA_DIST += tests/unit/report_json.sh tests/unit/readme_keys.sh tests/unit/layers.sh tests/unit/linkgraph.awk
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
 tests_unit_test_stats_LDADD = shim/libshim.la -lpthread
 tests_unit_test_handle_SOURCES = tests/unit/test_handle.c

@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
-#include "munmap.h"
-#include "mapcache.h"
-#include "edges.h"
+#include "munmap/munmap.h"
+#include "munmap/mapcache.h"
+#include "munmap/rangecalls.h"
 
 #define PG 4096UL
 #define RW (PROT_READ | PROT_WRITE)

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "adaptive.h"
-#include "pressure.h"
+#include "alloc/adaptive.h"
+#include "sys/pressure.h"
 #include "../tap.h"
 
 #define MS 1000000ull

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "alloc_api.h"
-#include "config.h"
-#include "report.h"
+#include "alloc/api.h"
+#include "core/config.h"
+#include "observe/report.h"
 #include "../tap.h"
 
 /* ---- a fake jemalloc ------------------------------------------------------ */

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "attrib.h"
-#include "report.h"
-#include "worker.h"
+#include "observe/attrib.h"
+#include "observe/report.h"
+#include "sys/worker.h"
 #include "../tap.h"
 
 /* The stack the fake unwinder returns: one frame of "madvisor" (this

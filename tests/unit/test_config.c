@@ -1,6 +1,6 @@
 /* test_config.c - the options table and the configuration parser.
  *
- * Drives shim/options.c and shim/config.c directly: every key's values and
+ * Drives shim/core/options.c and shim/core/config.c directly: every key's values and
  * defaults, every kind of bad input with the exact error line, files and
  * profiles, precedence with the sources print_config reports, strict mode in
  * a forked child, and random input that must never crash the parser. */
@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../tap.h"
-#include "config.h"
-#include "options.h"
+#include "core/config.h"
+#include "core/options.h"
 
 static char tmpdir[512];
 

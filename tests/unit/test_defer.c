@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "registry.h"
-#include "probe.h"
+#include "munmap/registry.h"
+#include "sys/probe.h"
 #include "../tap.h"
 #include "strategy.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "registry.h"
-#include "runtime.h"
+#include "munmap/registry.h"
+#include "core/runtime.h"
 #include "../tap.h"
 #include "strategy.h"
 

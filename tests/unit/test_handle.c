@@ -8,10 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/mman.h>
-#include "kernel.h"
-#include "rawsys.h"
-#include "request.h"
-#include "stats.h"
+#include "core/kernel.h"
+#include "sys/rawsys.h"
+#include "core/request.h"
+#include "core/stats.h"
 #include "../tap.h"
 
 static struct mv_stats snap;

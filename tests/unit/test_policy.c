@@ -7,9 +7,9 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "policy.h"
-#include "procstat.h"
-#include "stats.h"
+#include "core/advice.h"
+#include "sys/procstat.h"
+#include "core/stats.h"
 #include "../tap.h"
 
 #define PMD (2UL << 20)

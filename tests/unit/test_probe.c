@@ -5,8 +5,8 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "probe.h"
-#include "procstat.h"
+#include "sys/probe.h"
+#include "sys/procstat.h"
 #include "../tap.h"
 
 int main(void)

@@ -13,12 +13,12 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "hot.h"
-#include "probe.h"
-#include "procstat.h"
-#include "ptmodel.h"
-#include "ptmodel_hook.h"
-#include "request.h"
+#include "core/hot.h"
+#include "sys/probe.h"
+#include "sys/procstat.h"
+#include "ptmodel/model.h"
+#include "ptmodel/hook.h"
+#include "core/request.h"
 #include "../tap.h"
 
 #define MB (1ul << 20)

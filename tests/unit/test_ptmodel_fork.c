@@ -9,9 +9,9 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "options.h"
-#include "ptmodel.h"
-#include "ptmodel_hook.h"
+#include "core/options.h"
+#include "ptmodel/model.h"
+#include "ptmodel/hook.h"
 #include "../tap.h"
 
 #define PRESENT(e) ((e) >> 63)

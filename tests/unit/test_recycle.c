@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/mman.h>
-#include "registry.h"
+#include "munmap/registry.h"
 #include "../tap.h"
 #include "strategy.h"
 

@@ -9,7 +9,7 @@
  * the registry only records. */
 #include <string.h>
 #include <sys/mman.h>
-#include "registry.h"
+#include "munmap/registry.h"
 #include "../tap.h"
 
 #define PG 4096UL

@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "allocator.h"
-#include "procstat.h"
-#include "report.h"
-#include "stats.h"
+#include "core/allocator.h"
+#include "sys/procstat.h"
+#include "observe/report.h"
+#include "core/stats.h"
 #include "../tap.h"
 
 /* The malloc this test runs on: a sanitizer runtime brings its own (gcc links
@@ -74,11 +74,11 @@ int main(int argc, char **argv)
 	}
 
 	char buf[64];
-	tap_ok(mv_report_expand_path("/tmp/s-%p.json", 123, buf, sizeof(buf)) == 0 &&
+	tap_ok(mv_outfile_path("/tmp/s-%p.json", 123, buf, sizeof(buf)) == 0 &&
 		       !strcmp(buf, "/tmp/s-123.json"), "%%p expands to the pid");
-	tap_ok(mv_report_expand_path("a%%p%p", 7, buf, sizeof(buf)) == 0 && !strcmp(buf, "a%p7"),
+	tap_ok(mv_outfile_path("a%%p%p", 7, buf, sizeof(buf)) == 0 && !strcmp(buf, "a%p7"),
 	       "%%%% is a literal percent");
-	tap_ok(mv_report_expand_path("/a/very/long/path/that/does/not/fit/in/the/buffer/%p", 1, buf, 16) < 0,
+	tap_ok(mv_outfile_path("/a/very/long/path/that/does/not/fit/in/the/buffer/%p", 1, buf, 16) < 0,
 	       "too long a path is refused");
 
 	char dir[] = "/tmp/mv-report-XXXXXX";
@@ -86,15 +86,15 @@ int main(int argc, char **argv)
 	char path[128], link[128];
 	snprintf(path, sizeof(path), "%s/out.json", dir);
 	snprintf(link, sizeof(link), "%s/link.json", dir);
-	int fd = mv_report_open(path);
+	int fd = mv_outfile_open(path);
 	struct stat st;
 	tap_ok(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600, "report file is created 0600");
 	tap_ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "report fd is close-on-exec");
 	close(fd);
 	symlink(path, link);
-	tap_ok(mv_report_open(link) == -ELOOP, "a symlink is not followed");
-	tap_ok(mv_report_open(dir) < 0, "a directory is refused");
-	tap_ok(mv_report_open("/dev/null") == -EINVAL, "a device is refused");
+	tap_ok(mv_outfile_open(link) == -ELOOP, "a symlink is not followed");
+	tap_ok(mv_outfile_open(dir) < 0, "a directory is refused");
+	tap_ok(mv_outfile_open("/dev/null") == -EINVAL, "a device is refused");
 	unlink(link);
 	unlink(path);
 	rmdir(dir);

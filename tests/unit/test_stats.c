@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "stats.h"
+#include "core/stats.h"
 #include "../tap.h"
 
 #define MIB (1UL << 20)

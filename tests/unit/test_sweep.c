@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "hot.h"
-#include "probe.h"
-#include "procstat.h"
-#include "ptmodel.h"
-#include "ptmodel_hook.h"
-#include "request.h"
-#include "sweep.h"
+#include "core/hot.h"
+#include "sys/probe.h"
+#include "sys/procstat.h"
+#include "ptmodel/model.h"
+#include "ptmodel/hook.h"
+#include "core/request.h"
+#include "ptmodel/sweep.h"
 #include "../tap.h"
 
 #define R2 (2ul << 20)

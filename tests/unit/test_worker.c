@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "worker.h"
+#include "sys/worker.h"
 #include "../tap.h"
 
 static int runs, sig_blocked = -1, on_worker = -1;

@@ -1,0 +1,115 @@
+/* alloc_mimalloc.c - mimalloc through mi_option_*, mi_collect and
+ * mi_process_info.
+ *
+ * Figures: what mi_process_info gives (current/peak RSS of the process,
+ * current/peak memory committed by mimalloc); mimalloc has no public count
+ * of its free-but-resident memory.
+ * Purge: mi_collect(true).
+ * Knob: the purge delay. mimalloc 1.x/2.0 call it mi_option_decommit_delay,
+ * 2.1 mi_option_purge_delay; both are option number 15. Other major
+ * versions are not assumed to keep the number: the knob is refused there. */
+#include <stdbool.h>
+#include <stddef.h>
+#include "alloc/api.h"
+#include "core/options.h"
+
+#define OPT_PURGE_DELAY 15
+
+static int (*version)(void);
+static long (*option_get)(int);
+static void (*option_set)(int, long);
+static void (*collect)(bool);
+static void (*process_info)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *);
+
+static int bind(void *(*sym)(const char *))
+{
+	version = (int (*)(void))sym("mi_version");
+	option_get = (long (*)(int))sym("mi_option_get");
+	option_set = (void (*)(int, long))sym("mi_option_set");
+	collect = (void (*)(bool))sym("mi_collect");
+	process_info = (void (*)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *))
+		sym("mi_process_info");
+	return version && collect ? 0 : -1;
+}
+
+static int stats(struct mv_alloc_stats *s)
+{
+	size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
+	if (!process_info)
+		return -1;
+	process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+	mv_alloc_prop_add(s, "current_rss", rss);
+	mv_alloc_prop_add(s, "peak_rss", peak_rss);
+	mv_alloc_prop_add(s, "current_commit", commit);
+	mv_alloc_prop_add(s, "peak_commit", peak_commit);
+	s->resident = (int64_t)commit;
+	return 0;
+}
+
+static int purge(void)
+{
+	collect(true);
+	return 0;
+}
+
+static int known_layout(void)
+{
+	int v = version();
+	return option_get && option_set && v >= 100 && v < 300;
+}
+
+static int set_purge_delay(uint64_t v, const char **why)
+{
+	if (!known_layout()) {
+		*why = "unknown mimalloc version";
+		return -1;
+	}
+	option_set(OPT_PURGE_DELAY, (long)v);
+	if (option_get(OPT_PURGE_DELAY) != (long)v) {
+		*why = "mimalloc did not take the value";
+		return -1;
+	}
+	return 0;
+}
+
+static int get_purge_delay(int64_t *v)
+{
+	if (!known_layout())
+		return -1;
+	*v = option_get(OPT_PURGE_DELAY);
+	return 0;
+}
+
+/* Under pressure the purge delay goes to 0: mi_collect only reaches the
+ * calling thread's heap, so the other threads must purge as they free. */
+static int pressure(int on)
+{
+	static long saved = -1;
+	if (!known_layout())
+		return -1;
+	if (on) {
+		if (saved < 0)
+			saved = option_get(OPT_PURGE_DELAY);
+		option_set(OPT_PURGE_DELAY, 0);
+	} else if (saved >= 0) {
+		option_set(OPT_PURGE_DELAY, saved);
+		saved = -1;
+	}
+	return 0;
+}
+
+static const struct mv_alloc_knob knobs[] = {
+	{ MV_OPT_MIMALLOC_PURGE_DELAY, set_purge_delay, get_purge_delay },
+};
+
+const struct mv_alloc_backend mv_alloc_mimalloc = {
+	.kind = MV_ALLOC_MIMALLOC,
+	.purge_name = "mi_collect(true)",
+	.bind = bind,
+	.stats = stats,
+	.purge = purge,
+	.pressure = pressure,
+	.knobs = knobs,
+	.nknobs = sizeof(knobs) / sizeof(knobs[0]),
+	.note = "mimalloc does not report its free-but-resident memory; resident is its committed memory",
+};

@@ -1,0 +1,134 @@
+/* policy.c - madvise strategies for allocator purges. */
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "core/advice.h"
+#include "core/kernel.h"
+#include "sys/outbuf.h"
+#include "core/stats.h"
+
+#define PAGE 4096UL
+#define PMD (2UL << 20)
+
+static void refuse(int fd, int strict, const char *key, const char *why)
+{
+	char buf[320];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), fd);
+	mv_out_str(&o, "madvisor: ");
+	mv_out_str(&o, key);
+	mv_out_str(&o, ": ");
+	mv_out_str(&o, why);
+	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
+	mv_out_flush(&o);
+	if (strict)
+		_exit(2);
+}
+
+void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
+		    const struct mv_probe *(*kernel)(void), int fd)
+{
+	int mode = o->madvise, reclaim = o->pt_reclaim;
+	p->active = 0;
+	p->madvise_mode = MV_MADVISE_PASSTHROUGH;
+	p->pt_reclaim = 0;
+	if (mode == MV_MADVISE_PASSTHROUGH && !reclaim)
+		return;
+	const char *key = mode == MV_MADVISE_FREE_TO_DONTNEED   ? "madvise:free_to_dontneed"
+			  : mode == MV_MADVISE_DONTNEED_TO_FREE ? "madvise:dontneed_to_free"
+								: "pt_reclaim";
+	if (a->kind != MV_ALLOC_JEMALLOC && a->kind != MV_ALLOC_TCMALLOC && a->kind != MV_ALLOC_MIMALLOC) {
+		refuse(fd, o->strict, key,
+		       a->kind == MV_ALLOC_GLIBC ? "glibc malloc purges inside libc where no preload library sees them"
+						 : "no jemalloc, tcmalloc or mimalloc found behind the library");
+		return;
+	}
+	if (a->in_executable || a->text_lo >= a->text_hi) {
+		refuse(fd, o->strict, key,
+		       "the allocator is linked into the program, so its purges cannot be told from the program's");
+		return;
+	}
+	if (mode == MV_MADVISE_DONTNEED_TO_FREE) {
+		if (a->kind == MV_ALLOC_JEMALLOC) {
+			refuse(fd, o->strict, key,
+			       "jemalloc relies on zero-filled pages after MADV_DONTNEED (calloc skips its memset)");
+			mode = MV_MADVISE_PASSTHROUGH;
+		} else if (!kernel()->madv_free) {
+			refuse(fd, o->strict, key, "this kernel has no MADV_FREE");
+			mode = MV_MADVISE_PASSTHROUGH;
+		}
+	}
+	if (reclaim && !kernel()->pt_reclaim) {
+		refuse(fd, o->strict, "pt_reclaim",
+		       "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)");
+		reclaim = 0;
+	}
+	p->madvise_mode = mode;
+	p->pt_reclaim = reclaim;
+	p->alloc_lo = a->text_lo;
+	p->alloc_hi = a->text_hi;
+	p->active = mode != MV_MADVISE_PASSTHROUGH || reclaim;
+}
+
+static long advise(void *addr, size_t len, int advice)
+{
+	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
+	mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
+	return mv_kernel_call(&q);
+}
+
+/* Fold one part's result into the call's: the kernel goes on past unmapped
+ * holes and reports ENOMEM at the end, and stops at any other error. */
+static int fold(long r, long *result)
+{
+	if (r == -ENOMEM) {
+		if (*result == 0)
+			*result = r;
+		return 0;
+	}
+	if (r < 0) {
+		*result = r;
+		return -1;
+	}
+	return 0;
+}
+
+long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
+{
+	int asked = q->advice, edge = asked;
+	uintptr_t a = (uintptr_t)q->addr;
+	size_t len = (q->len + PAGE - 1) & ~(PAGE - 1);
+
+	if (asked != MADV_FREE && asked != MADV_DONTNEED)
+		return mv_kernel_call(q);
+	/* Bad arguments (and the empty call) go as they are: the kernel's error. */
+	if ((a & (PAGE - 1)) || q->len == 0 || len < q->len || a + len < a)
+		return mv_kernel_call(q);
+
+	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
+		edge = MADV_DONTNEED;
+	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
+		edge = MADV_FREE;
+	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
+	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
+	if (core == edge || hi <= lo) {
+		if (edge == asked)
+			return advise(q->addr, q->len, asked);
+		mv_stats_policy(MV_POL_CONVERTED, 1);
+		return advise(q->addr, q->len, edge);
+	}
+	/* Whole 2 MiB regions as one DONTNEED (frees their page tables), the
+	 * ragged edges as the mode says. */
+	long result = 0;
+	mv_stats_policy(MV_POL_CORES, 1);
+	mv_stats_policy(MV_POL_CORE_BYTES, hi - lo);
+	if (edge != asked)
+		mv_stats_policy(MV_POL_CONVERTED, 1);
+	if (lo > a && fold(advise((void *)a, lo - a, edge), &result) < 0)
+		return result;
+	if (fold(advise((void *)lo, hi - lo, core), &result) < 0)
+		return result;
+	if (a + len > hi)
+		fold(advise((void *)hi, a + len - hi, edge), &result);
+	return result;
+}

@@ -1,0 +1,61 @@
+/* munmap.h - munmap strategies: recycle mappings, or defer and batch munmap.
+ *
+ * munmap is the one purge that may be postponed or recycled: the program has
+ * given the range up. With `munmap:recycle`, private anonymous read-write
+ * ranges the program unmaps are kept (mapcache.h) and served to later
+ * mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
+ * calls, zeroed (zero.h). With `munmap:defer`, munmap of a known private
+ * anonymous range returns 0 at once and the range is unmapped later,
+ * coalesced with its neighbours (with munmap_zap_first its pages are dropped
+ * at once with MADV_DONTNEED, so only the short unmap waits).
+ *
+ * What the program sees stays exact: every call that touches a held range
+ * (MAP_FIXED, MAP_FIXED_NOREPLACE or a hint, mremap, mprotect, madvise,
+ * posix_madvise, process_madvise, munmap) first unmaps it for real, so it
+ * behaves as if the range were gone; so do mlock, munlock, msync, mincore,
+ * mseal and pkey_mprotect (edges.h), and mlockall stops holding anything until
+ * munlockall. Known differences: a stray access to a held range does not
+ * fault; /proc/self/maps still lists it; mappings changed behind the library's
+ * back (raw system calls, userfaultfd registration) are not noticed. Off by
+ * default; only profiles or the `munmap` key turn it on. `munmap.callers`
+ * limits a strategy to the allocator's calls or to the program's own.
+ *
+ * mv_handle() (handle.c) sends every request here when MV_COUNT_MUNMAP is set. */
+#ifndef MADVISOR_MUNMAP_H
+#define MADVISOR_MUNMAP_H
+
+#include "core/request.h"
+#include "core/options.h"
+
+/* Bit of mv_hot.counting (hot.h): a strategy is on, every call comes here
+ * (the default path pays nothing for it). */
+#define MV_COUNT_MUNMAP 8
+
+/* Values of the `munmap` key. */
+enum mv_munmap_mode { MV_MUNMAP_PASSTHROUGH, MV_MUNMAP_RECYCLE, MV_MUNMAP_DEFER };
+/* Values of `munmap.callers`: whose calls a strategy takes. */
+enum mv_munmap_callers { MV_CALLERS_ANY, MV_CALLERS_ALLOCATOR, MV_CALLERS_PROGRAM };
+
+/* Turn the strategy the options ask for on (constructor): registry, arenas,
+ * fork handlers, the worker task. On failure prints one line on fd and stays
+ * passthrough (strict: exits 2). Returns the mode in force. */
+int mv_munmap_start(const struct mv_options *o, int fd);
+/* Run one request under the strategy. */
+long mv_munmap_dispatch(const struct mv_request *q);
+/* Run a call that acts on ranges (edges.h) under the strategy. */
+struct mv_edge;
+long mv_munmap_edge(const struct mv_edge *c);
+/* The worker's periodic work: age, memory pressure. now_ns: the coarse
+ * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
+void mv_munmap_tick(uint64_t now_ns);
+/* Give every held range back now. */
+void mv_munmap_drain(void);
+const char *mv_munmap_mode_name(int mode);
+
+/* The report's "munmap" object (JSON, trailing comma) and text line;
+ * nothing when no strategy is on (no text line when it did nothing). */
+struct mv_outbuf;
+void mv_munmap_report_json(struct mv_outbuf *o);
+void mv_munmap_report_text(struct mv_outbuf *o);
+
+#endif

@@ -1,0 +1,173 @@
+/* live.c - live stats files and the live signal (live.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include "observe/live.h"
+#include "sys/outbuf.h"
+#include "sys/ownsys.h"
+#include "observe/report.h"
+#include "core/runtime.h"
+#include "sys/worker.h"
+
+static const struct mv_options *opts;
+static struct mv_report live_report; /* the worker's; too large for its stack */
+static struct sigaction previous;
+static int signo;
+static volatile sig_atomic_t pending;
+static uint64_t writes;
+static int complained[2];
+static struct mv_task task = { .name = "live" };
+
+static void on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	pending = 1;
+	__atomic_store_n(&task.next_ns, 0, __ATOMIC_RELAXED);
+	mv_worker_wake();
+	if (previous.sa_flags & SA_SIGINFO) {
+		if (previous.sa_sigaction)
+			previous.sa_sigaction(sig, si, ctx);
+	} else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+		previous.sa_handler(sig);
+	}
+}
+
+static int write_json(int fd, void *arg)
+{
+	return mv_report_json(arg, fd);
+}
+
+static int write_prom(int fd, void *arg)
+{
+	return mv_report_prom(arg, fd);
+}
+
+int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
+{
+	char tmp[MV_PATH_MAX + 64];
+	struct mv_outbuf o;
+	const char *slash = strrchr(path, '/');
+	size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+	/* ".<name>.<pid>.tmp": hidden, and not *.prom, so a collector skips it. */
+	mv_out_init(&o, tmp, sizeof(tmp), -1);
+	mv_out_mem(&o, path, dir);
+	mv_out_char(&o, '.');
+	mv_out_str(&o, path + dir);
+	mv_out_char(&o, '.');
+	mv_out_i64(&o, mv_raw0(SYS_getpid));
+	mv_out_str(&o, ".tmp");
+	mv_out_cstr(&o);
+	if (o.truncated)
+		return -ENAMETOOLONG;
+	int fd = mv_outfile_open_new(tmp);
+	if (fd < 0)
+		return fd;
+	long r = write_fn(fd, arg) < 0 ? -EIO : 0;
+	long c = mv_own1(SYS_close, fd);
+	if (!r && mv_raw_failed(c))
+		r = c;
+	if (!r)
+		r = mv_own2(SYS_rename, tmp, path);
+	if (mv_raw_failed(r)) {
+		mv_own1(SYS_unlink, tmp);
+		return (int)r;
+	}
+	return 0;
+}
+
+static void complain_once(int which, const char *key, const char *path, int err)
+{
+	if (complained[which])
+		return;
+	complained[which] = 1;
+	char buf[MV_PATH_MAX + 128];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), 2);
+	mv_out_str(&o, "madvisor: ");
+	mv_out_str(&o, key);
+	mv_out_str(&o, " '");
+	mv_out_str(&o, path);
+	mv_out_str(&o, "': cannot be written (error ");
+	mv_out_i64(&o, -err);
+	mv_out_str(&o, "); live stats not written there\n");
+	mv_out_flush(&o);
+}
+
+static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int, void *))
+{
+	char path[MV_PATH_MAX + 32];
+	if (!tmpl[0])
+		return;
+	if (mv_outfile_path(tmpl, live_report.pid, path, sizeof(path)) < 0) {
+		complain_once(which, key, tmpl, -ENAMETOOLONG);
+		return;
+	}
+	int r = mv_live_replace(path, fn, &live_report);
+	if (r < 0)
+		complain_once(which, key, path, r);
+}
+
+void mv_live_write(void)
+{
+	const struct mv_options *o = opts ? opts : &mv_rt.opt;
+	mv_report_gather(&live_report, o, &mv_rt.allocator, mv_rt.start_ns);
+	one_file(0, "live_file", o->live_file, write_json);
+	one_file(1, "live_prom_file", o->live_prom_file, write_prom);
+	__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t mv_live_writes(void)
+{
+	return __atomic_load_n(&writes, __ATOMIC_RELAXED);
+}
+
+static void run(void *arg, uint64_t now)
+{
+	static uint64_t last;
+	static int started;
+	(void)arg;
+	uint64_t every = (uint64_t)opts->live_interval_ms * 1000000u;
+	int files = opts->live_file[0] || opts->live_prom_file[0];
+	int signalled = pending;
+	/* Files at start, every interval and on the signal; the table on
+	 * stderr (no files configured) only on the signal. */
+	if (!signalled && started && !(every && now - last >= every - every / 16))
+		return;
+	pending = 0;
+	started = 1;
+	last = now;
+	if (files) {
+		mv_live_write();
+	} else if (signalled) {
+		mv_report_gather(&live_report, opts, &mv_rt.allocator, mv_rt.start_ns);
+		mv_report_text(&live_report, 2);
+		__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
+	}
+}
+
+int mv_live_start(const struct mv_options *o, int fd)
+{
+	static const int sigs[] = { 0, SIGUSR1, SIGUSR2 };
+	if (!o->live_file[0] && !o->live_prom_file[0] && o->live_signal == MV_LIVE_SIG_OFF)
+		return 0;
+	opts = o;
+	/* The task keeps its own interval; running at least once a second also
+	 * catches a signal whose wake-up came while the task was running. */
+	uint32_t ms = o->live_interval_ms && o->live_interval_ms < 1000 ? o->live_interval_ms : 1000;
+	task.period_ns = ms * 1000000ull;
+	task.run = run;
+	if (o->live_signal != MV_LIVE_SIG_OFF) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_signal;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		signo = sigs[o->live_signal];
+		if (sigaction(signo, &sa, &previous) != 0) {
+			mv_out_stderr("madvisor: live_signal: cannot install the handler; live stats on signal are off\n");
+			signo = 0;
+		}
+	}
+	(void)fd;
+	return mv_worker_add(&task);
+}

@@ -1,0 +1,48 @@
+/* ptmodel_hook.h - the page-table model's entry points for the library.
+ *
+ * mv_handle() calls mv_ptm_before() and mv_ptm_after() around every call
+ * when the model is on (mv_hot.counting has MV_COUNT_MODEL set and
+ * mv_ptm_ready()); the worker
+ * samples /proc/self/maps and pagemap within a CPU budget and, when the
+ * sweep is on, reclaims stranded tables (sweep.h). */
+#ifndef MADVISOR_PTMODEL_HOOK_H
+#define MADVISOR_PTMODEL_HOOK_H
+
+#include <stdint.h>
+#include "core/request.h"
+#include "ptmodel/model.h"
+
+#define MV_COUNT_MODEL 2 /* bit of mv_hot.counting: the model's hooks and/or the trace */
+
+extern int mv_ptm_pt_reclaim;  /* the kernel frees tables on aligned 2 MiB DONTNEED */
+extern int mv_ptm_exclusive;   /* address-space calls wait for the sweep */
+
+/* Before the call; returns whether mv_ptm_after must leave an exclusion. */
+int mv_ptm_before(const struct mv_request *q);
+void mv_ptm_after(const struct mv_request *q, long result, int excl);
+
+/* --- sampling (ptmodel_sample.c) --- */
+/* Run one full pass now, whatever the budget (tests, the report). */
+void mv_ptm_sample_all(void);
+/* Completed passes and CPU time spent sampling. */
+uint64_t mv_ptm_samples(void);
+uint64_t mv_ptm_sample_cpu_ns(void);
+/* In a fork child: the next pass drops tables fork did not copy. */
+void mv_ptm_sample_after_fork(void);
+/* The worker's task: a pass, continued across runs within budget_pct % of one CPU. */
+void mv_ptm_sample_task(void *arg, uint64_t now_ns);
+
+/* --- start-up (ptmodel_start.c) --- */
+struct mv_options;
+/* Turn the model (and the sweep) on as the options say. 0, or -1 with one
+ * line on stderr_fd (the model then stays off). */
+int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd);
+void mv_ptm_atfork_child(void);
+int mv_ptm_enabled(void);
+/* The report's "ptmodel" object (JSON, trailing comma) and text line; a
+ * final sample first. Nothing when the model is off. */
+struct mv_outbuf;
+void mv_ptm_report_json(struct mv_outbuf *o);
+void mv_ptm_report_text(struct mv_outbuf *o);
+
+#endif

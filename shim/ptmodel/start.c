@@ -1,0 +1,151 @@
+/* ptmodel_start.c - turning the page-table model and the sweep on, fork, and
+ * the "ptmodel" part of the stats report. */
+#include "core/hot.h"
+#include "core/options.h"
+#include "sys/outbuf.h"
+#include "sys/procstat.h"
+#include "ptmodel/model.h"
+#include "ptmodel/hook.h"
+#include "ptmodel/sweep.h"
+#include "sys/worker.h"
+
+static int enabled;
+static uint32_t budget_pct;
+static struct mv_task sample_task = { .name = "ptmodel", .period_ns = 200000000u,
+				      .run = mv_ptm_sample_task, .arg = &budget_pct };
+static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
+
+static void say_no_pagemap(int err, const char *then)
+{
+	mv_out_stderr_error("ptmodel: /proc/self/pagemap cannot be read", err, then);
+}
+
+int mv_ptm_enabled(void)
+{
+	return enabled;
+}
+
+int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
+{
+	if (!o->ptmodel && !o->sweep)
+		return 0;
+	int r = mv_ptm_init(pt_reclaim);
+	if (r == -1) {
+		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
+		return -1;
+	}
+	if (r < 0) {
+		say_no_pagemap(r, o->sweep ? "the page-table model and the sweep stay off" : "the page-table model stays off");
+		return -1;
+	}
+	mv_ptm_pt_reclaim = pt_reclaim;
+	budget_pct = o->ptmodel_budget;
+	mv_ptm_sample_all(); /* what exists before the first event */
+	enabled = 1;
+	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
+	mv_worker_add(&sample_task);
+	if (o->sweep && mv_sweep_open(o->sweep_max, stderr_fd) == 0) {
+		__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
+		mv_worker_add(&sweep_task);
+	}
+	return 0;
+}
+
+void mv_ptm_atfork_child(void)
+{
+	if (!enabled)
+		return;
+	int r = mv_ptm_pagemap_reopen();
+	if (r < 0)
+		say_no_pagemap(r, "samples and the sweep skip every region in this process");
+	mv_ptm_on_fork_child();
+	mv_sweep_atfork_child();
+	mv_worker_ensure();
+}
+
+static void kv(struct mv_outbuf *o, const char *k, uint64_t v)
+{
+	mv_out_json_str(o, k);
+	mv_out_char(o, ':');
+	mv_out_u64(o, v);
+	mv_out_char(o, ',');
+}
+
+static void gather(struct mv_ptm_totals *t, struct mv_procstat *ps)
+{
+	mv_ptm_sample_all();
+	mv_ptm_totals(t);
+	mv_procstat_read(ps);
+}
+
+void mv_ptm_report_json(struct mv_outbuf *o)
+{
+	if (!enabled)
+		return;
+	struct mv_ptm_totals t;
+	struct mv_procstat ps;
+	struct mv_sweep_stats sw;
+	gather(&t, &ps);
+	mv_sweep_stats(&sw);
+	mv_out_json_str(o, "ptmodel");
+	mv_out_str(o, ":{");
+	kv(o, "page_table_bytes", t.bytes);
+	kv(o, "pte_tables", t.pte_tables);
+	kv(o, "pmd_tables", t.pmd_tables);
+	kv(o, "pud_tables", t.pud_tables);
+	kv(o, "stranded_tables", t.stranded);
+	kv(o, "reclaimable_bytes", t.reclaimable);
+	mv_out_json_str(o, "vm_pte_bytes");
+	mv_out_char(o, ':');
+	if (ps.vm_pte_kb < 0)
+		mv_out_str(o, "null");
+	else
+		mv_out_u64(o, (uint64_t)ps.vm_pte_kb * 1024);
+	mv_out_char(o, ',');
+	kv(o, "events", mv_ptm_events());
+	kv(o, "samples", mv_ptm_samples());
+	kv(o, "sample_cpu_ns", mv_ptm_sample_cpu_ns());
+	mv_out_json_str(o, "sweep");
+	mv_out_str(o, ":{");
+	mv_out_json_str(o, "active");
+	mv_out_str(o, sw.active ? ":true," : ":false,");
+	kv(o, "passes", sw.passes);
+	kv(o, "registrations", sw.registrations);
+	kv(o, "swept", sw.swept);
+	kv(o, "skipped_live", sw.skipped_live);
+	kv(o, "register_failed", sw.register_failed);
+	kv(o, "zap_failed", sw.zap_failed);
+	mv_out_json_str(o, "unregister_failed");
+	mv_out_char(o, ':');
+	mv_out_u64(o, sw.unregister_failed);
+	mv_out_str(o, "}},");
+}
+
+void mv_ptm_report_text(struct mv_outbuf *o)
+{
+	if (!enabled)
+		return;
+	struct mv_ptm_totals t;
+	struct mv_procstat ps;
+	struct mv_sweep_stats sw;
+	gather(&t, &ps);
+	mv_sweep_stats(&sw);
+	mv_out_str(o, "madvisor: page tables (model): ");
+	mv_out_u64(o, t.bytes / 1024);
+	mv_out_str(o, " kB (VmPTE ");
+	mv_out_i64(o, ps.vm_pte_kb);
+	mv_out_str(o, " kB), ");
+	mv_out_u64(o, t.pte_tables);
+	mv_out_str(o, " PTE tables, ");
+	mv_out_u64(o, t.stranded);
+	mv_out_str(o, " stranded (");
+	mv_out_u64(o, t.reclaimable / 1024);
+	mv_out_str(o, " kB reclaimable)");
+	if (sw.active) {
+		mv_out_str(o, ", swept ");
+		mv_out_u64(o, sw.swept);
+		mv_out_str(o, ", skipped live ");
+		mv_out_u64(o, sw.skipped_live);
+	}
+	mv_out_char(o, '\n');
+}

@@ -1,0 +1,202 @@
+/* sweep.c - reclaim stranded page tables without ever losing data.
+ *
+ * A pagemap check followed by MADV_DONTNEED is not safe on its own: a thread
+ * can fault a page in between and the zap destroys it. So each run of
+ * candidate regions (table held, no entry, inside one private anonymous VMA,
+ * as the last sample saw them with no event since) is registered with userfaultfd in MISSING mode - not
+ * user-mode-only, so faults taken inside the kernel wait too - for the
+ * duration of check-then-zap: any fault on an empty entry now sleeps. Then
+ * pagemap must show every entry of a region empty, the region is zapped with
+ * ONE aligned 2 MiB MADV_DONTNEED (which frees its table under PT_RECLAIM),
+ * and the run is unregistered, which wakes every sleeping fault to retry it
+ * normally (a fresh zero page: nothing was there). A waker is issued as well
+ * in case unregistering failed. Address-space calls through the library wait
+ * for the run (ptmodel_events.c), so no VMA is replaced under it.
+ *
+ * During a run the worker touches only memory it touched before (its stack
+ * frame, the model's node): a first touch of an empty page inside the run
+ * would sleep on our own userfaultfd. Regions next to its stack are skipped.
+ * Runs only on the worker, rate-limited by sweep.max. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include "sys/outbuf.h"
+#include "ptmodel/model.h"
+#include "ptmodel/hook.h"
+#include "sys/ownsys.h"
+#include "ptmodel/sweep.h"
+
+#define RUN_MAX 8 /* regions registered at once */
+
+static int uffd = -1;
+static uint32_t per_sec;
+static uint64_t last_ns;
+static struct mv_sweep_stats st;
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+
+void mv_sweep_stats(struct mv_sweep_stats *out)
+{
+	*out = st;
+	out->active = uffd >= 0;
+}
+
+int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
+{
+	per_sec = max_per_sec;
+	if (uffd >= 0)
+		return 0;
+	/* Full mode on purpose: no UFFD_USER_MODE_ONLY. */
+	long fd = mv_own1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK), err = fd;
+	if (!mv_raw_failed(fd)) {
+		struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+		err = mv_own3(SYS_ioctl, fd, UFFDIO_API, &api);
+		if (err == 0) {
+			uffd = (int)fd;
+			return 0;
+		}
+		mv_own1(SYS_close, fd);
+	}
+	if (stderr_fd >= 0) {
+		char buf[200];
+		struct mv_outbuf o;
+		mv_out_init(&o, buf, sizeof(buf), stderr_fd);
+		if (err == -EPERM) {
+			mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
+				       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
+		} else {
+			mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
+			mv_out_i64(&o, -err);
+			mv_out_char(&o, ')');
+		}
+		mv_out_str(&o, "; the sweep stays off\n");
+		mv_out_flush(&o);
+	}
+	return -1;
+}
+
+void mv_sweep_close(void)
+{
+	if (uffd >= 0)
+		mv_own1(SYS_close, uffd);
+	uffd = -1;
+}
+
+void mv_sweep_atfork_child(void)
+{
+	/* The inherited descriptor works on the parent's address space: a
+	 * registration through it would not guard the child's zaps. */
+	if (uffd < 0)
+		return;
+	mv_own1(SYS_close, uffd);
+	uffd = -1;
+	if (mv_sweep_open(per_sec, -1) != 0)
+		mv_out_stderr("madvisor: sweep: no userfaultfd in the fork child; the sweep is off there\n");
+}
+
+static int uffd_ioctl(unsigned long req, void *arg)
+{
+	return (int)mv_own3(SYS_ioctl, uffd, req, arg);
+}
+
+/* Check and zap the n regions starting at r, all in PMD node p. */
+static void sweep_run(struct mv_ptm_pmd *p, uintptr_t r, unsigned n)
+{
+	uint64_t e[RUN_MAX * 512];
+	memset(e, 0, sizeof(e)); /* touch the stack now, not inside the run */
+	unsigned first = (unsigned)((r >> 21) & 511);
+	for (unsigned i = 0; i < n; i++)
+		mv_ptm_get(&p->pte[first + i]);
+	struct uffdio_register reg = { .range = { r, n * MV_PTM_PTE_SPAN }, .mode = UFFDIO_REGISTER_MODE_MISSING };
+	st.registrations++; /* writes to our own data happen before the run too */
+	if (uffd_ioctl(UFFDIO_REGISTER, &reg) != 0) {
+		st.registrations--;
+		st.register_failed++;
+		goto out;
+	}
+	long got = mv_ptm_pagemap(r, n * 512, e);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned used = 0;
+		if (got < (long)((i + 1) * 512)) {
+			st.skipped_live++; /* cannot tell: leave it */
+			continue;
+		}
+		for (unsigned k = 0; k < 512; k++)
+			used |= (unsigned)mv_ptm_entry_used(e[i * 512 + k]);
+		if (used) {
+			st.skipped_live++;
+			continue;
+		}
+		long z = mv_own3(SYS_madvise, r + i * MV_PTM_PTE_SPAN, MV_PTM_PTE_SPAN, MADV_DONTNEED);
+		if (mv_raw_failed(z)) {
+			st.zap_failed++;
+			continue;
+		}
+		st.swept++;
+		if (mv_ptm_pt_reclaim)
+			mv_ptm_free_table(p, &p->pte[first + i]);
+	}
+	struct uffdio_range rng = { r, n * MV_PTM_PTE_SPAN };
+	if (uffd_ioctl(UFFDIO_UNREGISTER, &rng) != 0)
+		st.unregister_failed++;
+	uffd_ioctl(UFFDIO_WAKE, &rng); /* harmless when nobody waits */
+out:
+	for (unsigned i = 0; i < n; i++)
+		mv_ptm_put(&p->pte[first + i]);
+}
+
+static int candidate(uint64_t w)
+{
+	/* Empty as a sample saw it, no event since: fewer wasted registrations. */
+	return (w & MV_PTM_TAB) && (w & MV_PTM_ANON1) && (w & MV_PTM_SAMPLED) && mv_ptm_refs(w) == 0;
+}
+
+unsigned mv_sweep_pass(unsigned budget)
+{
+	if (uffd < 0 || !budget)
+		return 0;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t avoid_lo = (sp - (1ul << 20)) & ~(MV_PTM_PTE_SPAN - 1), avoid_hi = sp + (64ul << 10);
+	unsigned done = 0;
+	for (struct mv_ptm_pmd *p = mv_ptm_first(); p && done < budget; p = p->next) {
+		int entered = 0;
+		for (unsigned i = 0; i < 512 && done < budget;) {
+			uintptr_t r = p->base + ((uintptr_t)i << 21);
+			if (!candidate(LOAD(&p->pte[i].w)) || (r + MV_PTM_PTE_SPAN > avoid_lo && r < avoid_hi)) {
+				i++;
+				continue;
+			}
+			unsigned n = 1;
+			while (i + n < 512 && n < RUN_MAX && done + n < budget && candidate(LOAD(&p->pte[i + n].w)))
+				n++;
+			if (!entered) {
+				/* Exclude address-space calls in this 1 GiB (ptmodel_events.c). */
+				__atomic_store_n(&p->sweeping, 1, __ATOMIC_SEQ_CST);
+				while (__atomic_load_n(&p->busy, __ATOMIC_SEQ_CST))
+					mv_raw0(SYS_sched_yield);
+				entered = 1;
+			}
+			sweep_run(p, r, n);
+			done += n;
+			i += n;
+		}
+		if (entered)
+			__atomic_store_n(&p->sweeping, 0, __ATOMIC_SEQ_CST);
+	}
+	st.passes++;
+	return done;
+}
+
+void mv_sweep_task(void *arg, uint64_t now_ns)
+{
+	(void)arg;
+	uint64_t since = last_ns ? now_ns - last_ns : 250000000u;
+	if (since > 1000000000u)
+		since = 1000000000u;
+	last_ns = now_ns;
+	unsigned budget = (unsigned)(since * per_sec / 1000000000u);
+	mv_sweep_pass(budget ? budget : 1);
+}
