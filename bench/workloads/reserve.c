@@ -14,9 +14,10 @@
  * stops early at the first ENOMEM (address space or vm.max_map_count used
  * up): the run goes on with the regions it has and says so (enomem=1).
  *
- * Output, one line on stdout:
+ * Output, one line on stdout (RSS from /proc/self/status: with every region
+ * live, and the peak at the end):
  *   reserve: regions=N size=B pairs=P pair_size=B enomem=0|1 map_s=S pairs_s=S
- *            unmap_s=S seconds=S ns_per_pair=N */
+ *            unmap_s=S seconds=S ns_per_pair=N live_rss_kb=K peak_rss_kb=K */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -34,6 +35,24 @@ static long max_map_count(void)
 			v = 65530;
 		fclose(f);
 	}
+	return v;
+}
+
+/* A "Vm...:" line of /proc/self/status in kB, or -1. */
+static long status_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
 	return v;
 }
 
@@ -89,6 +108,7 @@ int main(int argc, char **argv)
 		r[made] = p;
 	}
 	uint64_t t1 = wl_now_ns();
+	long live_rss = status_kb("VmRSS");
 	for (uint64_t i = 0; i < pairs; i++) {
 		void *p = mmap(NULL, pair_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED) {
@@ -116,9 +136,9 @@ int main(int argc, char **argv)
 	uint64_t t3 = wl_now_ns();
 	free(r);
 	printf("reserve: regions=%llu size=%llu pairs=%llu pair_size=%llu enomem=%d map_s=%.4f pairs_s=%.4f"
-	       " unmap_s=%.4f seconds=%.4f ns_per_pair=%.0f\n",
+	       " unmap_s=%.4f seconds=%.4f ns_per_pair=%.0f live_rss_kb=%ld peak_rss_kb=%ld\n",
 	       (unsigned long long)made, (unsigned long long)size, (unsigned long long)pairs,
 	       (unsigned long long)pair_size, enomem, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
-	       (t3 - t0) / 1e9, pairs ? (double)(t2 - t1) / (double)pairs : 0.0);
+	       (t3 - t0) / 1e9, pairs ? (double)(t2 - t1) / (double)pairs : 0.0, live_rss, status_kb("VmHWM"));
 	return 0;
 }

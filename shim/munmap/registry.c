@@ -45,6 +45,7 @@ struct shard {
 
 static struct shard *shards;
 static uint32_t next_origin;
+static size_t bytes_now, bytes_peak;  /* in slabs, over all shards */
 static uint64_t seed;
 
 int mv_reg_init(void)
@@ -98,6 +99,10 @@ static struct node *node_new(struct shard *s)
 		b->next = s->slabs;
 		s->slabs = b;
 		s->bytes += bytes;
+		size_t now = __atomic_add_fetch(&bytes_now, bytes, __ATOMIC_RELAXED), peak = bytes_peak;
+		while (now > peak && !__atomic_compare_exchange_n(&bytes_peak, &peak, now, 0, __ATOMIC_RELAXED,
+								  __ATOMIC_RELAXED))
+			;
 		thread_slab(s, b);
 	}
 	struct node *x = s->spare;
@@ -131,6 +136,7 @@ static void shrink(struct shard *s)
 	while (b->next) {
 		struct slab *next = b->next;
 		s->bytes -= b->bytes;
+		__atomic_sub_fetch(&bytes_now, b->bytes, __ATOMIC_RELAXED);
 		mv_ownmem_free(b, b->bytes);
 		b = next;
 	}
@@ -835,15 +841,11 @@ void mv_reg_counts(size_t *entries, size_t *held)
 	*held = h;
 }
 
-size_t mv_reg_bytes(void)
+size_t mv_reg_bytes(size_t *peak)
 {
-	size_t b = 0;
-	for (size_t i = 0; shards && i < MV_REG_SHARDS; i++) {
-		mv_lock(&shards[i].lock);
-		b += shards[i].bytes;
-		mv_unlock(&shards[i].lock);
-	}
-	return b;
+	if (peak)
+		*peak = __atomic_load_n(&bytes_peak, __ATOMIC_RELAXED);
+	return __atomic_load_n(&bytes_now, __ATOMIC_RELAXED);
 }
 
 struct walk {

@@ -107,8 +107,8 @@ int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
 int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 /* Entries recorded, and how many of them are HELD. */
 void mv_reg_counts(size_t *entries, size_t *held);
-/* Bytes of own memory the registry's tree nodes take now. */
-size_t mv_reg_bytes(void);
+/* Bytes of own memory the registry's tree nodes take now, and at most so far. */
+size_t mv_reg_bytes(size_t *peak);
 /* Check the invariants (search order, heap order of the priorities,
  * disjoint, inside one slot and its shard, merged, counts).
  * Returns 0, or -1 (tests). */
