@@ -156,10 +156,9 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		}
 		if (r->type == MV_TR_REGION) {
 			struct mv_ptm_pmd *p = mv_ptm_pmd_of(r->addr, 1);
-			if (p) {
-				struct mv_ptm_node *nd = mv_ptm_node_of(p, r->addr);
+			struct mv_ptm_node *nd = p ? mv_ptm_node_of(p, r->addr) : NULL;
+			if (nd)
 				mv_ptm_commit(p, nd, nd->w, (unsigned)r->len, 0);
-			}
 			continue;
 		}
 		if (r->type != MV_TR_CALL)

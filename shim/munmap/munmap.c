@@ -740,6 +740,10 @@ void mv_munmap_report_json(struct mv_outbuf *o)
 	mv_out_u64(o, entries);
 	mv_out_str(o, ",\"registry_held\":");
 	mv_out_u64(o, held);
+	size_t peak;
+	mv_reg_bytes(&peak);
+	mv_out_str(o, ",\"registry_bytes_peak\":");
+	mv_out_u64(o, peak);
 	for (int i = 0; i < MV_MC_COUNT; i++) {
 		mv_out_str(o, ",\"");
 		mv_out_str(o, counter_names[i]);
