@@ -594,6 +594,10 @@ static void fork_prepare(void)
 	busy = 1;
 	if (!fork_locked)
 		return;
+	/* The tick first, as it nests: tick, then the cache, then the registry.
+	 * A child that inherited the tick held by the parent's worker would
+	 * wait for it for ever (its own worker, then exit joining that worker). */
+	mv_lock(&tick_lock);
 	mv_mc_atfork_prepare();
 	mv_reg_atfork_prepare();
 }
@@ -604,6 +608,7 @@ static void fork_parent(void)
 		return;
 	mv_reg_atfork_parent();
 	mv_mc_atfork_parent();
+	mv_unlock(&tick_lock);
 	busy = 0;
 }
 
@@ -618,6 +623,7 @@ static void fork_child(void)
 	cfg.locked_all = 0; /* memory locks are not inherited */
 	mv_reg_atfork_child();
 	mv_mc_atfork_child();
+	mv_lock_reset(&tick_lock);
 	if (fork_locked) {
 		mv_mc_drain();
 		busy = 0;
