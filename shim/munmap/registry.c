@@ -196,7 +196,7 @@ static int class_ok(const struct mv_reg_entry *e, int cls)
 	case MV_REG_RECYCLABLE:
 		return anon_private && !(e->flags & ~(unsigned)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 							      MAP_FIXED_NOREPLACE | MAP_POPULATE)) &&
-		       e->prot == (PROT_READ | PROT_WRITE) && e->advice == 0;
+		       e->prot == (PROT_READ | PROT_WRITE) && (e->advice & ~MV_ADV_NOMERGE) == 0;
 	case MV_REG_DEFERRABLE:
 		return anon_private && !(e->flags & (MAP_HUGETLB | MAP_LOCKED | MAP_GROWSDOWN)) &&
 		       !(e->advice & (MV_ADV_LOCKED | MV_ADV_SEALED));
@@ -691,14 +691,18 @@ void mv_reg_atfork_parent(void)
 		mv_unlock(&shards[i].lock);
 }
 
-/* The child has no MADV_DONTFORK ranges: forget them there. */
+/* The child has no MADV_DONTFORK ranges: forget them there. The others are
+ * its copies of the parent's. */
 void mv_reg_atfork_child(void)
 {
 	for (size_t i = 0; shards && i < MV_REG_SHARDS; i++) {
 		struct shard *s = &shards[i];
 		mv_lock_reset(&s->lock);
-		for (size_t j = s->n; j-- > 0;)
+		for (size_t j = s->n; j-- > 0;) {
 			if (s->e[j].advice & MV_ADV_DONTFORK)
 				remove_at(s, j, 1);
+			else
+				s->e[j].advice |= MV_ADV_FORKED;
+		}
 	}
 }

@@ -21,6 +21,10 @@
 #include <string.h>
 #include "sys/ownsys.h"
 
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+
 #define MAX_RULES 16
 #define FILTER_MAX 64
 
@@ -51,7 +55,7 @@ static const struct {
 	{ "process_madvise", SYS_process_madvise }, { "pidfd_open", SYS_pidfd_open },
 	{ "process_vm_readv", SYS_process_vm_readv }, { "mincore", SYS_mincore },
 	{ "userfaultfd", SYS_userfaultfd }, { "ioctl", SYS_ioctl }, { "futex", SYS_futex },
-	{ "clock_gettime", SYS_clock_gettime }, { "uname", SYS_uname },
+	{ "clock_gettime", SYS_clock_gettime }, { "uname", SYS_uname }, { "mseal", SYS_mseal },
 	{ "pthread_create", MV_OWN_PTHREAD_CREATE }, { "dlopen", MV_OWN_DLOPEN }, { "dlsym", MV_OWN_DLSYM },
 };
 
