@@ -23,4 +23,4 @@ bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workload
 EXTRA_DIST += bench/munmap
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive \
-	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh
+	bench/ptmodel bench/ptreclaim bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh

@@ -7,6 +7,10 @@
 #   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
 #   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
 #   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
+#   lean kernel make check   the tests that load the library (tests/integration/),
+#                            again in the normal build, through the test library
+#                            with the kernel probe masked to LEAN_MASK (tests/lib.sh,
+#                            MADVISOR_TEST_PROBE_MASK): the fallbacks of older kernels
 # Usage: scripts/check.sh [--fast]    (--fast: the normal `make check` only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,17 +55,24 @@ run_part() {
 "
 }
 
-# The normal build's `make check`.
+# A kernel without PT_RECLAIM, process_madvise on self, userfaultfd, mseal,
+# MADV_FREE or per-VMA-lock madvise, with THP off (shim/sys/probemask.c).
+LEAN_MASK=${LEAN_MASK:-no_pt_reclaim,no_process_madvise,no_uffd,no_mseal,no_madv_free,no_vma_lock,thp_never}
+
+# make_check [NAME [make arguments...]]: the normal build's `make check`,
+# printing "NAME: N passed, N failed, N skipped" (NAME: "make check").
 make_check() {
+	part=${1:-make check}
+	[ $# -gt 0 ] && shift
 	if ! sh "$top/scripts/build.sh" "$build"; then
-		echo "make check: the build failed"
-		echo "make check: 0 passed, 1 failed, 0 skipped"
+		echo "$part: the build failed"
+		echo "$part: 0 passed, 1 failed, 0 skipped"
 		return 1
 	fi
 	cd "$build"
 	find . -name '*.trs' -exec rm -f {} +
 	s=0
-	make -s -j"$(nproc)" check || s=$?
+	make -s -j"$(nproc)" check "$@" || s=$?
 	pass=0 fail=0 skip=0
 	for log in $(find . -name '*.trs'); do
 		pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
@@ -75,8 +86,19 @@ make_check() {
 		done
 		[ "$fail" -gt 0 ] || fail=1
 	fi
-	echo "make check: $pass passed, $fail failed, $skip skipped"
+	echo "$part: $pass passed, $fail failed, $skip skipped"
 	return "$s"
+}
+
+# The tests that load the library, on a simulated leaner kernel. The unit
+# tests drive shim/ directly, without the library, so no mask reaches them:
+# they ran in the first part.
+lean_check() {
+	tests=$(cd "$build" && printf 'print:\n\t@echo $(TESTS)\n' | make -s -f Makefile -f - print |
+		tr ' ' '\n' | grep '^tests/integration/' | tr '\n' ' ')
+	MADVISOR_TEST_PROBE_MASK=$LEAN_MASK
+	export MADVISOR_TEST_PROBE_MASK
+	make_check "lean kernel make check" TESTS="$tests"
 }
 
 run_part "make check" make_check
@@ -85,6 +107,7 @@ if [ "$fast" = no ]; then
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
 	# libFuzzer: every target for FUZZ_SECONDS (default 15) from its corpus.
 	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-15}"
+	run_part "lean kernel make check ($LEAN_MASK)" lean_check
 	# More parts go here, each as: run_part NAME COMMAND...
 fi
 

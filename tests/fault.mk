@@ -11,7 +11,7 @@ tests_libmadvisor_fault_la_CPPFLAGS = $(AM_CPPFLAGS) -DMV_FAULT_INJECTION
 tests_libmadvisor_fault_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec
 tests_libmadvisor_fault_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/tests \
 	-Wl,-z,now -Wl,--no-undefined
-TESTS += tests/integration/fault.sh
-EXTRA_DIST += tests/integration/fault.sh
+TESTS += tests/integration/fault.sh tests/integration/lean.sh
+EXTRA_DIST += tests/integration/fault.sh tests/integration/lean.sh
 check_PROGRAMS += tests/integration/zero_fill
 tests_integration_zero_fill_SOURCES = tests/integration/zero_fill.c

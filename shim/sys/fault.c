@@ -11,7 +11,8 @@
  * calls succeed, then every EVERY-th one fails (default: all of them).
  * FILTER restricts the rule to calls whose path argument contains it
  * (openat, faccessat, readlink, rename, unlink, dlopen, dlsym) or, written
- * "fd>N", to calls whose first argument (the descriptor) is above N.
+ * "fd>N", to calls whose first argument (the descriptor; for mmap, the
+ * address) is above N.
  * Parsed once without malloc; a bad rule is reported on stderr and ignored.
  * At exit each process appends "NAME SPEC failed N" per rule to the file
  * MADVISOR_FAULT_REPORT names, if any, so a test knows its fault fired. */

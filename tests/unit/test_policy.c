@@ -165,7 +165,9 @@ static void test_semantics(void)
 
 	p.madvise_mode = MV_MADVISE_FREE_TO_DONTNEED;
 	memset(b, 3, PG);
-	tap_ok(run(&p, b, PG, MADV_COLD) == 0 && b[0] == 3, "other advice passes through");
+	long cold = madvise(b, PG, MADV_COLD) ? -errno : 0; /* EINVAL before Linux 5.4 */
+	tap_ok(run(&p, b, PG, MADV_COLD) == cold && b[0] == 3, "other advice passes through (%ld, as the kernel)",
+	       cold);
 	tap_ok(run(&p, b + 1, PG, MADV_FREE) == -EINVAL, "unaligned address: EINVAL as the kernel");
 	tap_ok(run(&p, b, 0, MADV_FREE) == 0 && b[0] == 3, "empty range: 0, nothing advised");
 	tap_ok(run(&p, b, (size_t)-PG, MADV_FREE) == madvise(b, (size_t)-PG, MADV_FREE) * EINVAL,
