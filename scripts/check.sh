@@ -1,16 +1,16 @@
 #!/bin/sh
 # The test command: install dependencies, build, and run the test parts in
-# turn, each ending with a line "<part>: N passed, N failed, N skipped (T s)";
-# the last line totals every part: "N passed, N failed, N skipped". Exit
-# status is non-zero when any part fails.
+# turn; then one line per part "<part>: N passed, N failed, N skipped (T s,
+# CPU C s)" and a last line totalling every part: "N passed, N failed, N
+# skipped (T s)". Exit status is non-zero when any part fails.
 #   make check               the normal build (BUILDDIR, default build/)
-#   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
-#   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
-#   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
 #   lean kernel make check   the tests that load the library (tests/integration/),
 #                            again in the normal build, through the test library
 #                            with the kernel probe masked to LEAN_MASK (tests/lib.sh,
 #                            MADVISOR_TEST_PROBE_MASK): the fallbacks of older kernels
+#   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
+#   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
+#   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
 # Usage: scripts/check.sh [--fast]    (--fast: the normal `make check` only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +24,7 @@ done
 build=${BUILDDIR:-"$top/build"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-total_pass=0 total_fail=0 total_skip=0 status=0 summary=""
+total_pass=0 total_fail=0 total_skip=0 status=0 summary="" start=$(date +%s)
 
 # counts LOG: sum the "NAME: N passed, N failed[, N skipped]" lines in LOG.
 counts() {
@@ -38,9 +38,11 @@ run_part() {
 	name=$1
 	shift
 	t0=$(date +%s)
-	{ s=0; "$@" 2>&1 || s=$?; echo "$s" >"$tmp/rc"; } | tee "$tmp/log"
+	{ s=0; "$@" 2>&1 || s=$?; echo "$s" >"$tmp/rc"; times >"$tmp/times"; } | tee "$tmp/log"
 	s=$(cat "$tmp/rc")
 	t=$(($(date +%s) - t0))
+	# CPU time of the part (user + system, its processes): the second line of `times`.
+	cpu=$(sed -n 2p "$tmp/times" | tr 'ms' '  ' | awk '{ printf "%d", $1 * 60 + $2 + $3 * 60 + $4 }')
 	# shellcheck disable=SC2046
 	set -- $(counts "$tmp/log")
 	p=$1 f=$2 k=$3
@@ -51,7 +53,7 @@ run_part() {
 	fi
 	[ "$s" = 0 ] || status=1
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + k))
-	summary="$summary$name: $p passed, $f failed, $k skipped (${t} s)
+	summary="$summary$name: $p passed, $f failed, $k skipped (${t} s, CPU ${cpu} s)
 "
 }
 
@@ -103,14 +105,14 @@ lean_check() {
 
 run_part "make check" make_check
 if [ "$fast" = no ]; then
+	run_part "lean kernel make check ($LEAN_MASK)" lean_check
 	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
 	# libFuzzer: every target for FUZZ_SECONDS (default 15) from its corpus.
 	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-15}"
-	run_part "lean kernel make check ($LEAN_MASK)" lean_check
 	# More parts go here, each as: run_part NAME COMMAND...
 fi
 
 printf '%s' "$summary"
-echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped ($(($(date +%s) - start)) s)"
 exit "$status"
