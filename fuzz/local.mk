@@ -35,7 +35,7 @@ fuzz_fuzz_outbuf_json_SOURCES = fuzz/fuzz_outbuf_json.c
 fuzz_fuzz_outbuf_json_LDADD = shim/libshim.la -lm
 fuzz_fuzz_outbuf_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-config_string fuzz-config_file fuzz-config_load fuzz-outbuf_json fuzz-trace fuzz-policy
 if ENABLE_FUZZ
 # The launcher lists the keys: a key missing from fuzz/config.dict is added
 # to this run's copy of it (fuzz/keys.dict), with a warning. The targets then
@@ -51,7 +51,6 @@ fuzz-outbuf_json:
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_outbuf_json $(FUZZ_SECONDS) $(srcdir)/fuzz/json.dict
 fuzz-trace fuzz-policy:
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_$(@:fuzz-%=%) $(FUZZ_SECONDS) $(srcdir)/fuzz/$(@:fuzz-%=%).dict
-.PHONY: fuzz-config_string fuzz-config_file fuzz-config_load fuzz-outbuf_json fuzz-trace fuzz-policy
 else
 fuzz:
 	@echo "make fuzz: this build was not configured with CC=clang --enable-fuzz (scripts/fuzz.sh does that)" >&2; exit 1
