@@ -20,7 +20,7 @@ noinst_PROGRAMS += bench/workloads/fault_churn bench/workloads/sparse_map
 bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/workloads/wl.h
 bench_workloads_fault_churn_LDADD = -lpthread
 bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workloads/wl.h
-EXTRA_DIST += bench/munmap
+EXTRA_DIST += bench/munmap bench/alloc_ranges
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive \
 	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh
