@@ -61,6 +61,15 @@ done_testing() { echo "1..$tap_n"; exit 0; }
 # The library must be built; everything here needs it.
 require_lib() { [ -f "$MV_LIB" ] || bail "$MV_LIB not built"; }
 
+# alone_says PROFILE CONF: what one process (the hello program) prints on
+# stderr under PROFILE plus CONF with this kernel: nothing, or the line saying
+# why a feature asked for stays off here (the sweep without PT_RECLAIM or
+# userfaultfd, say). A test expecting silence expects at most this.
+alone_says() {
+	env LD_PRELOAD="$(preload_for glibc)" MADVISOR_PROFILE="$1" MADVISOR_PROFILE_DIR="$top_srcdir/configs" \
+		MADVISOR_CONF="$2" "$ITEST/hello" 2>&1 >/dev/null
+}
+
 # ---- allocators -----------------------------------------------------------
 # Names: glibc (no allocator preloaded), jemalloc, tcmalloc, tcmalloc_minimal, mimalloc.
 ALLOCATORS="glibc jemalloc tcmalloc tcmalloc_minimal mimalloc"
