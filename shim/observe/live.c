@@ -5,6 +5,7 @@
 #include <string.h>
 #include "observe/live.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownsys.h"
 #include "observe/report.h"
 #include "core/runtime.h"
@@ -80,6 +81,8 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	if (complained[which])
 		return;
 	complained[which] = 1;
+	if (!mv_once(MV_ONCE_LIVE + (unsigned)which))
+		return;
 	char buf[MV_PATH_MAX + 128];
 	struct mv_outbuf o;
 	mv_out_init(&o, buf, sizeof(buf), 2);
