@@ -24,7 +24,7 @@ shim_libshim_la_SOURCES = \
 shim_libshim_la_SOURCES += \
 	shim/core/request.h shim/core/hot.h shim/core/runtime.h shim/core/state.c \
 	shim/core/kernel.c shim/core/kernel.h \
-	shim/core/advice.c shim/core/advice.h \
+	shim/core/advice.c shim/core/advice.h shim/core/split.h \
 	shim/core/stats.c shim/core/stats.h \
 	shim/core/options.c shim/core/options.h \
 	shim/core/config.c shim/core/config.h \

@@ -17,6 +17,7 @@
 #include "core/hot.h"
 #include "core/options.h"
 #include "core/advice.h"
+#include "core/split.h"
 #include "sys/probe.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
@@ -101,34 +102,21 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 	return (long)count;
 }
 
-/* The calls the policy issues for an allocator's madvise (policy.c). */
+/* The calls the advice transforms issue for an allocator's madvise (core/split.h). */
 static void policy_cost(const struct mv_policy *p, const struct mv_trace_rec *r, struct result *res)
 {
-	int asked = r->advice, edge = asked;
-	uint64_t a = r->addr, len = (r->len + 4095) & ~4095ull, pmd = 2ull << 20;
-	if ((asked != MADV_FREE && asked != MADV_DONTNEED) || (a & 4095) || !r->len || len < r->len) {
+	struct mv_split s;
+	mv_split_purge((uintptr_t)r->addr, (size_t)r->len, r->advice, p->madvise_mode, p->pt_reclaim, &s);
+	if (r->advice == MADV_FREE || r->advice == MADV_DONTNEED)
+		res->purged += r->len;
+	if (!s.n) {
 		res->syscalls++;
-		if (asked == MADV_FREE || asked == MADV_DONTNEED)
-			res->purged += r->len;
 		return;
 	}
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
-	uint64_t lo = (a + pmd - 1) & ~(pmd - 1), hi = (a + len) & ~(pmd - 1);
-	res->purged += r->len;
-	if (core == edge || hi <= lo) {
-		res->syscalls++;
-		res->policy_calls++;
-		res->converted += edge != asked;
-		return;
-	}
-	res->cores++;
-	res->converted += edge != asked;
-	res->syscalls += 1 + (lo > a) + (a + len > hi);
-	res->policy_calls += 1 + (lo > a) + (a + len > hi);
+	res->syscalls += (uint64_t)s.n;
+	res->policy_calls += (uint64_t)s.n;
+	res->converted += (uint64_t)s.converted;
+	res->cores += s.core >= 0;
 }
 
 static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_policy *pol, struct result *res)

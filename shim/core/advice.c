@@ -4,11 +4,9 @@
 #include <unistd.h>
 #include "core/advice.h"
 #include "core/kernel.h"
+#include "core/split.h"
 #include "sys/outbuf.h"
 #include "core/stats.h"
-
-#define PAGE 4096UL
-#define PMD (2UL << 20)
 
 static void refuse(int fd, int strict, const char *key, const char *why)
 {
@@ -95,40 +93,19 @@ static int fold(long r, long *result)
 
 long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 {
-	int asked = q->advice, edge = asked;
-	uintptr_t a = (uintptr_t)q->addr;
-	size_t len = (q->len + PAGE - 1) & ~(PAGE - 1);
-
-	if (asked != MADV_FREE && asked != MADV_DONTNEED)
-		return mv_kernel_call(q);
-	/* Bad arguments (and the empty call) go as they are: the kernel's error. */
-	if ((a & (PAGE - 1)) || q->len == 0 || len < q->len || a + len < a)
-		return mv_kernel_call(q);
-
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
-	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
-	if (core == edge || hi <= lo) {
-		if (edge == asked)
-			return advise(q->addr, q->len, asked);
-		mv_stats_policy(MV_POL_CONVERTED, 1);
-		return advise(q->addr, q->len, edge);
-	}
-	/* Whole 2 MiB regions as one DONTNEED (frees their page tables), the
-	 * ragged edges as the mode says. */
+	struct mv_split s;
 	long result = 0;
-	mv_stats_policy(MV_POL_CORES, 1);
-	mv_stats_policy(MV_POL_CORE_BYTES, hi - lo);
-	if (edge != asked)
+	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
+	if (!s.n)
+		return mv_kernel_call(q);
+	if (s.core >= 0) {
+		mv_stats_policy(MV_POL_CORES, 1);
+		mv_stats_policy(MV_POL_CORE_BYTES, s.part[s.core].len);
+	}
+	if (s.converted)
 		mv_stats_policy(MV_POL_CONVERTED, 1);
-	if (lo > a && fold(advise((void *)a, lo - a, edge), &result) < 0)
-		return result;
-	if (fold(advise((void *)lo, hi - lo, core), &result) < 0)
-		return result;
-	if (a + len > hi)
-		fold(advise((void *)hi, a + len - hi, edge), &result);
+	for (int i = 0; i < s.n; i++)
+		if (fold(advise((void *)s.part[i].addr, s.part[i].len, s.part[i].advice), &result) < 0)
+			break;
 	return result;
 }

@@ -13,6 +13,7 @@
  * purged between two samples still left its table behind). */
 #include <sys/mman.h>
 #include "core/hot.h"
+#include "core/split.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
 #include "sys/rawsys.h"
@@ -340,31 +341,17 @@ int mv_ptm_before(const struct mv_request *q)
 	return excl;
 }
 
-/* An allocator's purge as the policy sent it (policy.c: the advice may be
- * converted, and with pt_reclaim the whole 2 MiB core goes as one DONTNEED). */
+/* An allocator's purge as the advice transforms sent it (core/split.h: the
+ * advice may be converted, and with pt_reclaim the whole 2 MiB core goes as
+ * one DONTNEED). */
 static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
 {
-	int asked = q->advice, edge = asked;
-	uintptr_t a = (uintptr_t)q->addr, len = page_up(q->len);
-	if (asked != MADV_FREE && asked != MADV_DONTNEED) {
-		mv_ptm_on_zap(a, q->len, asked);
-		return;
-	}
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
-	uintptr_t lo = (a + MV_PTM_PTE_SPAN - 1) & ~(MV_PTM_PTE_SPAN - 1), hi = (a + len) & ~(MV_PTM_PTE_SPAN - 1);
-	if (core == edge || hi <= lo) {
-		mv_ptm_on_zap(a, len, edge);
-		return;
-	}
-	if (lo > a)
-		mv_ptm_on_zap(a, lo - a, edge);
-	mv_ptm_on_zap(lo, hi - lo, core);
-	if (a + len > hi)
-		mv_ptm_on_zap(hi, a + len - hi, edge);
+	struct mv_split s;
+	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
+	if (!s.n)
+		mv_ptm_on_zap((uintptr_t)q->addr, q->len, q->advice);
+	for (int i = 0; i < s.n; i++)
+		mv_ptm_on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
 }
 
 void mv_ptm_after(const struct mv_request *q, long r, int excl)
