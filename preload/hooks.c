@@ -12,6 +12,7 @@
 #include "core/request.h"
 #include "munmap/rangecalls.h"
 #include "sys/rawsys.h"
+#include "sys/linux.h"
 
 #define EXPORT __attribute__((visibility("default")))
 /* The common calls: kept together with the library's hot path. */
@@ -188,9 +189,6 @@ EXPORT int mseal(void *addr, size_t len, unsigned long flags)
 	return (int)as_int(edge(MV_EDGE_MSEAL, addr, len, (long)flags, 0));
 }
 
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 
 /* syscall(): the memory calls take the same path as the functions above (the
  * way jemalloc >= 5.3.1 issues process_madvise); every other number is

@@ -7,11 +7,8 @@
 #include "sys/outbuf.h"
 #include "munmap/registry.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
-#ifndef MADV_DONTNEED
-#define MADV_DONTNEED 4
-#endif
-#define PIDFD_SELF_ (-10000)
 #define IOV_MAX_ 1024
 
 struct piece {
@@ -344,7 +341,7 @@ static void sort_pieces(struct piece *p, size_t n)
 static void zap_batch(struct mv_arena *a, size_t n)
 {
 	if (n >= 2 && pidfd_self) {
-		long r = mv_own6(SYS_process_madvise, PIDFD_SELF_, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
+		long r = mv_own6(SYS_process_madvise, PIDFD_SELF, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		(void)r; /* a failure leaves the pages to munmap */
 	}

@@ -20,18 +20,12 @@
 #include "sys/pressure.h"
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
 #define PAGE 4096UL
 #define RW (PROT_READ | PROT_WRITE)
 #define PSI_EVERY_NS 250000000ULL
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#define MADV_GUARD_REMOVE 103
-#endif
 
 static struct {
 	int mode;
@@ -95,7 +89,7 @@ static unsigned advice_bits(int advice, unsigned *clear)
 	case MADV_RANDOM: return MV_ADV_RANDOM;
 	case MADV_SEQUENTIAL: return MV_ADV_SEQUENTIAL;
 	case MADV_WILLNEED: case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE:
-	case MADV_COLD: case MADV_PAGEOUT: case 22 /* POPULATE_READ */: case 23 /* POPULATE_WRITE */:
+	case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
 	case 24 /* DONTNEED_LOCKED */: case 25 /* COLLAPSE */: case 101 /* SOFT_OFFLINE */:
 		return 0;
 	case MADV_DONTFORK: return MV_ADV_DONTFORK;

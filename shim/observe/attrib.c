@@ -10,6 +10,7 @@
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
 #include "sys/worker.h"
+#include "sys/linux.h"
 
 struct slot {
 	uint64_t hash;           /* 0 empty, 1 being filled, else the stack's hash */
@@ -36,8 +37,8 @@ static __thread struct acc acc __attribute__((tls_model("initial-exec")));
 
 static int is_purge_advice(int a)
 {
-	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_REMOVE || a == 21 /* MADV_PAGEOUT */ ||
-	       a == 24 /* MADV_DONTNEED_LOCKED */;
+	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_REMOVE || a == MADV_PAGEOUT ||
+	       a == MADV_DONTNEED_LOCKED;
 }
 
 static int is_purge(const struct mv_request *q)

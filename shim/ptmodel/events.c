@@ -18,10 +18,8 @@
 #include "ptmodel/hook.h"
 #include "sys/rawsys.h"
 #include "core/trace.h"
+#include "sys/linux.h"
 
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
 #define RESERVE_EDGES (64ul << 20) /* as ptmodel_sample.c's NONE_SCAN_MAX */
 #define HUGE_EDGES (256ul << 30)   /* as ptmodel_sample.c's SCAN_MAX */
 #define PRECHECK_MAX 8 /* regions checked in pagemap per call, at most */

@@ -7,9 +7,9 @@
 #include "sys/probe.h"
 #include "sys/procstat.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
 #define PMD (2UL << 20)
-#define PIDFD_SELF_VALUE (-10000)
 #define PROBE_REGIONS 4
 
 int mv_probe_parse_release(const char *r, int *major, int *minor)
@@ -77,7 +77,7 @@ static void probe_tables(struct mv_probe *p, char *base)
 static void probe_process_madvise(struct mv_probe *p, char *page)
 {
 	struct iovec iov = { page, 4096 };
-	if (mv_own6(SYS_process_madvise, PIDFD_SELF_VALUE, (long)&iov, 1, MADV_COLD, 0, 0) == 4096) {
+	if (mv_own6(SYS_process_madvise, PIDFD_SELF, (long)&iov, 1, MADV_COLD, 0, 0) == 4096) {
 		p->process_madvise_self = p->pidfd_self = 1;
 		return;
 	}
