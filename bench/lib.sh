@@ -9,10 +9,14 @@ bench_die() {
 	exit 2
 }
 
-# bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib.
+# bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib, and,
+# in a configured build tree, what configure found (<builddir>/tests/env.sh:
+# alloc_so NAME gives an allocator's shared object; PYTHON3, VALGRIND...).
 bench_paths() {
 	[ -d "$1" ] || bench_die "build directory '$1' does not exist"
 	top_builddir=$(cd "$1" && pwd)
+	alloc_so() { bench_die "'$top_builddir' is not a configured build tree: allocators unknown"; }
+	[ ! -f "$top_builddir/tests/env.sh" ] || . "$top_builddir/tests/env.sh"
 	workloads=$top_builddir/bench/workloads
 	lib=${2:-${MADVISOR_LIB:-$top_builddir/.libs/libmadvisor.so}}
 	case $lib in /*) ;; *) lib=$(pwd)/$lib ;; esac
