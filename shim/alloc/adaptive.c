@@ -235,7 +235,7 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	if (!o->adaptive)
 		return 0;
 	if (!mv_alloc_backend() || !mv_alloc_backend()->purge) {
-		mv_out_stderr("madvisor: adaptive: no allocator API to purge through; the controller stays off\n");
+		mv_out_say(2, 0, "the controller stays off", "adaptive: no allocator API to purge through", NULL);
 		return -1;
 	}
 	mv_adapt_cfg_from(&cfg, o);

@@ -10,15 +10,8 @@
 
 static void refuse(int fd, int strict, const char *key, const char *why)
 {
-	char buf[320];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, ": ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, strict ? "exiting (strict)" : "allocator purges pass through unchanged", key, ": ", why,
+		   NULL);
 	if (strict)
 		_exit(2);
 }

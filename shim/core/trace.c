@@ -52,7 +52,7 @@ static void say_once(const char *what, long err, const char *then)
 	static int said;
 	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		return;
-	mv_out_stderr_error(what, err, then);
+	mv_out_say(2, err, then, what, NULL);
 }
 
 static struct ring *my_ring(void)
@@ -196,15 +196,7 @@ static int open_file(int stderr_fd)
 	long pid = mv_raw0(SYS_getpid);
 	if (mv_outfile_path(path_tmpl, pid, path, sizeof(path)) != 0 || (fd = mv_outfile_open(path)) < 0) {
 		fd = -1;
-		if (stderr_fd >= 0) {
-			char buf[400];
-			struct mv_outbuf o;
-			mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-			mv_out_str(&o, "madvisor: trace: cannot create '");
-			mv_out_str(&o, path);
-			mv_out_str(&o, "'; tracing is off\n");
-			mv_out_flush(&o);
-		}
+		mv_out_say(stderr_fd, 0, "tracing is off", "trace: cannot create '", path, "'", NULL);
 		return -1;
 	}
 	struct mv_trace_header h = { .magic = MV_TRACE_MAGIC, .version = MV_TRACE_VERSION,

@@ -193,8 +193,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 		r = mv_own2(SYS_munmap, lo, hi - lo);
 	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
 		return;
-	mv_out_stderr_error("munmap: the kernel refused to unmap a kept range", r,
-			    "munmap passes through unchanged from now on");
+	mv_out_say(2, r, "munmap passes through unchanged from now on",
+		   "munmap: the kernel refused to unmap a kept range", NULL);
 }
 
 struct unmap_arg {

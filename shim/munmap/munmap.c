@@ -620,13 +620,7 @@ static void fork_child(void)
 
 static void refuse(int fd, int strict, const char *why)
 {
-	char buf[256];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: munmap: ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; munmap passes through unchanged\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, strict ? "exiting (strict)" : "munmap passes through unchanged", "munmap: ", why, NULL);
 	if (strict)
 		_exit(2);
 }

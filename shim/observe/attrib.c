@@ -160,13 +160,7 @@ void mv_attrib_end(struct mv_attrib_sample *s, const struct mv_request *q, long 
 
 static void say(int fd, const char *what)
 {
-	char buf[256];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: attribution: ");
-	mv_out_str(&o, what);
-	mv_out_str(&o, "; attribution stays off\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, "attribution stays off", "attribution: ", what, NULL);
 }
 
 /* Before fork takes malloc's locks: the forking thread's first unwind

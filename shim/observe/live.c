@@ -80,17 +80,7 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	if (complained[which])
 		return;
 	complained[which] = 1;
-	char buf[MV_PATH_MAX + 128];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, " '");
-	mv_out_str(&o, path);
-	mv_out_str(&o, "': cannot be written (error ");
-	mv_out_i64(&o, -err);
-	mv_out_str(&o, "); live stats not written there\n");
-	mv_out_flush(&o);
+	mv_out_say(2, err, "live stats not written there", key, " '", path, "': cannot be written", NULL);
 }
 
 static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int, void *))
@@ -164,7 +154,7 @@ int mv_live_start(const struct mv_options *o, int fd)
 		sigemptyset(&sa.sa_mask);
 		signo = sigs[o->live_signal];
 		if (sigaction(signo, &sa, &previous) != 0) {
-			mv_out_stderr("madvisor: live_signal: cannot install the handler; live stats on signal are off\n");
+			mv_out_say(2, 0, "live stats on signal are off", "live_signal: cannot install the handler", NULL);
 			signo = 0;
 		}
 	}

@@ -17,7 +17,7 @@ static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .
 
 static void say_no_pagemap(int err, const char *then)
 {
-	mv_out_stderr_error("ptmodel: /proc/self/pagemap cannot be read", err, then);
+	mv_out_say(2, err, then, "ptmodel: /proc/self/pagemap cannot be read", NULL);
 }
 
 int mv_ptm_enabled(void)
@@ -31,7 +31,7 @@ int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
 		return 0;
 	int r = mv_ptm_init(pt_reclaim);
 	if (r == -1) {
-		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
+		mv_out_say(2, 0, "it stays off", "ptmodel: no memory for the model", NULL);
 		return -1;
 	}
 	if (r < 0) {

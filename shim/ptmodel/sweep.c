@@ -60,21 +60,11 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 		}
 		mv_own1(SYS_close, fd);
 	}
-	if (stderr_fd >= 0) {
-		char buf[200];
-		struct mv_outbuf o;
-		mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-		if (err == -EPERM) {
-			mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
-				       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
-		} else {
-			mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
-			mv_out_i64(&o, -err);
-			mv_out_char(&o, ')');
-		}
-		mv_out_str(&o, "; the sweep stays off\n");
-		mv_out_flush(&o);
-	}
+	if (err == -EPERM)
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: userfaultfd for kernel faults is not permitted here"
+			   " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)", NULL);
+	else
+		mv_out_say(stderr_fd, err, "the sweep stays off", "sweep: userfaultfd cannot be set up", NULL);
 	return -1;
 }
 
@@ -94,7 +84,7 @@ void mv_sweep_atfork_child(void)
 	mv_own1(SYS_close, uffd);
 	uffd = -1;
 	if (mv_sweep_open(per_sec, -1) != 0)
-		mv_out_stderr("madvisor: sweep: no userfaultfd in the fork child; the sweep is off there\n");
+		mv_out_say(2, 0, "the sweep is off there", "sweep: no userfaultfd in the fork child", NULL);
 }
 
 static int uffd_ioctl(unsigned long req, void *arg)
