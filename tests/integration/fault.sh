@@ -317,9 +317,9 @@ fault_run "dlopen:ENOENT" "attribution:on" $SH
 expect_runs "attribution, libunwind not loadable"
 expect_said "attribution, libunwind not loadable" "attribution: libunwind (libunwind.so.8) cannot be loaded; attribution stays off"
 stat_is "attribution, libunwind not loadable: no attribution in the stats" attribution.samples MISSING
-fault_run "dlsym:ENOENT:unw_backtrace" "attribution:on" $SH
-expect_runs "attribution, no unw_backtrace"
-expect_said "attribution, no unw_backtrace" "attribution: libunwind has no unw_backtrace; attribution stays off"
+fault_run "dlsym:ENOENT:_step" "attribution:on" $SH
+expect_runs "attribution, no unw_step"
+expect_said "attribution, no unw_step" "attribution: libunwind has no unw_init_local/unw_step; attribution stays off"
 if [ -z "$SAN_PRELOAD" ] && have_alloc jemalloc; then
 	ALLOC_SO=$JEMALLOC_SO fault_run "dlsym:ENOENT:mallctl" "adaptive:on,adaptive.target_rss:1m,adaptive.interval_ms:20" \
 		"$ITEST/phases" 32 0.5
