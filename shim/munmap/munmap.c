@@ -19,6 +19,7 @@
 #include "sys/probe.h"
 #include "sys/pressure.h"
 #include "sys/outbuf.h"
+#include "sys/emit.h"
 #include "sys/ownsys.h"
 #include "sys/linux.h"
 
@@ -712,7 +713,7 @@ static const char *const counter_names[MV_MC_COUNT] = {
 	"pressure_drains", "zero_memset", "zero_pagemap", "zero_dontneed",
 };
 
-void mv_munmap_report_json(struct mv_outbuf *o)
+void mv_munmap_report_json(struct mv_emit *e)
 {
 	if (!cfg.mode)
 		return;
@@ -720,21 +721,14 @@ void mv_munmap_report_json(struct mv_outbuf *o)
 	size_t entries, held;
 	mv_mc_counters(c);
 	mv_reg_counts(&entries, &held);
-	mv_out_str(o, "\"munmap\":{\"mode\":");
-	mv_out_json_str(o, mv_munmap_mode_name(cfg.mode));
-	mv_out_str(o, ",\"held_bytes\":");
-	mv_out_u64(o, mv_mc_bytes());
-	mv_out_str(o, ",\"registry_entries\":");
-	mv_out_u64(o, entries);
-	mv_out_str(o, ",\"registry_held\":");
-	mv_out_u64(o, held);
-	for (int i = 0; i < MV_MC_COUNT; i++) {
-		mv_out_str(o, ",\"");
-		mv_out_str(o, counter_names[i]);
-		mv_out_str(o, "\":");
-		mv_out_u64(o, c[i]);
-	}
-	mv_out_str(o, "},");
+	mv_emit_object(e, "munmap");
+	mv_emit_str(e, "mode", mv_munmap_mode_name(cfg.mode));
+	mv_emit_u64(e, "held_bytes", mv_mc_bytes());
+	mv_emit_u64(e, "registry_entries", entries);
+	mv_emit_u64(e, "registry_held", held);
+	for (int i = 0; i < MV_MC_COUNT; i++)
+		mv_emit_u64(e, counter_names[i], c[i]);
+	mv_emit_end(e);
 }
 
 void mv_munmap_report_text(struct mv_outbuf *o)

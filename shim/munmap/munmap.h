@@ -52,10 +52,11 @@ void mv_munmap_tick(uint64_t now_ns);
 void mv_munmap_drain(void);
 const char *mv_munmap_mode_name(int mode);
 
-/* The report's "munmap" object (JSON, trailing comma) and text line;
+/* The report's "munmap" member (JSON, through the emitter) and text line;
  * nothing when no strategy is on (no text line when it did nothing). */
 struct mv_outbuf;
-void mv_munmap_report_json(struct mv_outbuf *o);
+struct mv_emit;
+void mv_munmap_report_json(struct mv_emit *e);
 void mv_munmap_report_text(struct mv_outbuf *o);
 
 #endif

@@ -39,10 +39,11 @@ struct mv_options;
 int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd);
 void mv_ptm_atfork_child(void);
 int mv_ptm_enabled(void);
-/* The report's "ptmodel" object (JSON, trailing comma) and text line; a
+/* The report's "ptmodel" member (JSON, through the emitter) and text line; a
  * final sample first. Nothing when the model is off. */
 struct mv_outbuf;
-void mv_ptm_report_json(struct mv_outbuf *o);
+struct mv_emit;
+void mv_ptm_report_json(struct mv_emit *e);
 void mv_ptm_report_text(struct mv_outbuf *o);
 
 #endif
