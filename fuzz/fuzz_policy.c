@@ -26,6 +26,7 @@
  * places mappings, so MAP_FIXED never hits anything else; calls outside it
  * only touch pages the model knows are the program's. To read a crash:
  * FUZZ_POLICY_VERBOSE=1 fuzz/fuzz_policy CRASH-FILE prints every call. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,6 @@
 
 #define MAX_STEPS 64
 #define STEP_BYTES 8
-
-void mv_munmap_set_mode(int mode);
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_zero_max(uint64_t bytes);
-void mv_munmap_set_psi_path(const char *path);
 
 static int thp_ok;          /* MADV_HUGEPAGE works on anonymous memory here */
 static struct mv_policy pm_policy; /* the madvise policy of this input */

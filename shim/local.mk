@@ -9,7 +9,7 @@ shim_libshim_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 # own memory, output, locks, clock, /proc readers, the probe, the
 # background worker). Includes nothing above it.
 shim_libshim_la_SOURCES = \
-	shim/sys/rawsys.h shim/sys/ownsys.h shim/sys/linux.h \
+	shim/sys/rawsys.h shim/sys/ownsys.h shim/sys/linux.h shim/sys/testhook.h \
 	shim/sys/ownmem.c shim/sys/ownmem.h \
 	shim/sys/outbuf.c shim/sys/outbuf.h shim/sys/emit.c shim/sys/emit.h \
 	shim/sys/outfile.c shim/sys/outfile.h \

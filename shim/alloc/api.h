@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include "core/allocator.h"
+#include "sys/testhook.h"
 
 #define MV_ALLOC_PROPS 24   /* raw figures kept per snapshot */
 #define MV_ALLOC_KNOBS 8    /* knobs per allocator */
@@ -96,9 +97,9 @@ struct mv_alloc_report {
 /* Bind the backend of the detected allocator (constructor). Returns 0 when
  * its API is usable. */
 int mv_alloc_init(const struct mv_allocator_info *a);
-/* Bind backend b with symbols from lookup (tests: a fake allocator); NULL
- * unbinds. Returns 0, or -1 when b->bind fails. */
-int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
+/* Test hook: bind backend b (a fake allocator) with symbols from lookup;
+ * NULL unbinds. Returns 0, or -1 when b->bind fails. */
+MV_TEST_HOOK int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
 /* The bound backend, or NULL. */
 const struct mv_alloc_backend *mv_alloc_backend(void);
 /* The allocator the program runs on (as detected, bound or not). */

@@ -658,10 +658,8 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	return cfg.mode;
 }
 
-/* For tests: read memory pressure from another file; zap first or not. */
-void mv_munmap_set_psi_path(const char *path);
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_callers(int callers);
+/* ---- test hooks (munmap.h) ----------------------------------------------------- */
+
 void mv_munmap_set_zap_first(int on)
 {
 	cfg.zap_first = on;
@@ -672,11 +670,6 @@ void mv_munmap_set_callers(int callers)
 	cfg.callers = callers;
 }
 
-/* For tests and fuzzing, after mv_munmap_start: switch strategy (everything
- * held is given back first; passthrough takes the library's calls off this
- * file) and the largest recycled range cleared with memset. */
-void mv_munmap_set_mode(int mode);
-void mv_munmap_set_zero_max(uint64_t bytes);
 void mv_munmap_set_mode(int mode)
 {
 	if (!mv_mc_ready())

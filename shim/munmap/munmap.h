@@ -24,8 +24,10 @@
 #ifndef MADVISOR_MUNMAP_H
 #define MADVISOR_MUNMAP_H
 
+#include <stdint.h>
 #include "core/request.h"
 #include "core/options.h"
+#include "sys/testhook.h"
 
 /* Bit of mv_hot.counting (hot.h): a strategy is on, every call comes here
  * (the default path pays nothing for it). */
@@ -48,8 +50,6 @@ long mv_munmap_edge(const struct mv_edge *c);
 /* The worker's periodic work: age, memory pressure. now_ns: the coarse
  * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);
-/* Give every held range back now. */
-void mv_munmap_drain(void);
 const char *mv_munmap_mode_name(int mode);
 
 /* The report's "munmap" member (JSON, through the emitter) and text line;
@@ -58,5 +58,18 @@ struct mv_outbuf;
 struct mv_emit;
 void mv_munmap_report_json(struct mv_emit *e);
 void mv_munmap_report_text(struct mv_outbuf *o);
+
+/* Test hooks, after mv_munmap_start. Give every held range back now. */
+MV_TEST_HOOK void mv_munmap_drain(void);
+/* Switch strategy (everything held is given back first; passthrough takes
+ * the library's calls off this file). */
+MV_TEST_HOOK void mv_munmap_set_mode(int mode);
+/* Zap first or not; whose calls a strategy takes (enum mv_munmap_callers);
+ * the largest recycled range cleared with memset; read memory pressure from
+ * another file. */
+MV_TEST_HOOK void mv_munmap_set_zap_first(int on);
+MV_TEST_HOOK void mv_munmap_set_callers(int callers);
+MV_TEST_HOOK void mv_munmap_set_zero_max(uint64_t bytes);
+MV_TEST_HOOK void mv_munmap_set_psi_path(const char *path);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sys/testhook.h"
 
 #define MV_REG_CHUNK_SHIFT 21
 #define MV_REG_SHARDS 1024                /* power of two */
@@ -63,7 +64,6 @@ struct mv_reg_entry {
 
 /* Set up the shard table (raw mmap). 0, or -1 when out of memory. */
 int mv_reg_init(void);
-int mv_reg_ready(void);
 
 /* A new mapping [a, b): replaces whatever was recorded there. */
 void mv_reg_map(uintptr_t a, uintptr_t b, int prot, int flags);
@@ -100,15 +100,15 @@ uint64_t mv_reg_holders(uintptr_t a, uintptr_t b);
  * mremap carries them to where the range goes. */
 int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
 
-/* The entry containing addr. 0, or -1 when addr is unknown. */
-int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 /* Entries recorded, and how many of them are HELD. */
 void mv_reg_counts(size_t *entries, size_t *held);
-/* Check the invariants (sorted, disjoint, inside one chunk, held counts).
- * Returns 0, or -1 (tests). */
-int mv_reg_check(void);
-/* Forget everything (tests). */
-void mv_reg_reset(void);
+/* Test hooks. The shard table is set up. The entry containing addr: 0, or
+ * -1 when addr is unknown. Check the invariants (sorted, disjoint, inside one
+ * chunk, held counts): 0, or -1. Forget everything. */
+MV_TEST_HOOK int mv_reg_ready(void);
+MV_TEST_HOOK int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
+MV_TEST_HOOK int mv_reg_check(void);
+MV_TEST_HOOK void mv_reg_reset(void);
 
 /* fork: take every shard lock before, release in both processes after (the
  * child also forgets its MADV_DONTFORK ranges, which it does not have). */

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "sys/testhook.h"
 
 #define MV_PTM_PAGE 4096ul
 #define MV_PTM_PTE_SPAN (2ul << 20)      /* address space one PTE table maps */
@@ -69,8 +70,9 @@ static inline uint64_t mv_ptm_refs(uint64_t w)
 }
 /* A visitor that knows the node is alive (it holds another reference). */
 void mv_ptm_get(struct mv_ptm_node *n);
-/* A visitor only if the count is not zero (the node is alive). 1 or 0. */
-int mv_ptm_try_get(struct mv_ptm_node *n);
+/* Test hook: a visitor only if the count is not zero (the node is alive).
+ * 1 or 0. */
+MV_TEST_HOOK int mv_ptm_try_get(struct mv_ptm_node *n);
 /* Drop a visitor. Returns 1 when this put made the node die (count 0). */
 int mv_ptm_put(struct mv_ptm_node *n);
 /* k more populated entries (capped at 512); a populated entry needs a table. */

@@ -5,6 +5,7 @@
  * DONTNEED, partial and full munmap, MAP_FIXED over a full 2 MiB, mremap,
  * a 2 MiB DONTNEED across two VMAs, fork, an allocator purge the policy
  * converted. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
