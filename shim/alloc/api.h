@@ -104,8 +104,6 @@ MV_TEST_HOOK int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(
 const struct mv_alloc_backend *mv_alloc_backend(void);
 /* The allocator the program runs on (as detected, bound or not). */
 enum mv_allocator mv_alloc_detected(void);
-/* Backend for an allocator kind (bound or not), or NULL. */
-const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind);
 
 /* Take a snapshot. Returns 0, or -1 (fields -1) when there is no API. */
 int mv_alloc_stats(struct mv_alloc_stats *out);

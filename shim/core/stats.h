@@ -90,14 +90,10 @@ const char *mv_stats_policy_name(int counter);
 
 /* Sum every slot into out. Safe while other threads record. */
 void mv_stats_merge(struct mv_stats *out);
-/* Forget everything counted so far (the fork child starts from zero). */
-void mv_stats_reset(void);
 /* Called in the fork child: slots of threads that do not exist there are freed. */
 void mv_stats_atfork_child(void);
 /* Enable per-thread slots (needs pthread keys: call from the constructor). */
 void mv_stats_init_threads(void);
 
-/* Merge helpers (also used by tests). */
-void mv_stats_add(struct mv_stats *dst, const struct mv_stats *src);
 
 #endif

@@ -41,11 +41,6 @@ static __thread int no_ring __attribute__((tls_model("initial-exec")));
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
-int mv_trace_enabled(void)
-{
-	return fd >= 0;
-}
-
 /* One line on stderr, once per process: what went wrong with the trace. */
 static void say_once(const char *what, long err, const char *then)
 {

@@ -222,7 +222,7 @@ static void unmap_held(unsigned k, uintptr_t s, uintptr_t e)
 	mv_reg_unhold(s, e, k);
 }
 
-uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e)
+static uint64_t release(unsigned k, uintptr_t s, uintptr_t e)
 {
 	struct mv_arena *a = &arenas[k];
 	uint64_t before = a->bytes;
@@ -271,7 +271,7 @@ uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e)
 uint64_t mv_mc_release_entry(unsigned k, int i)
 {
 	struct mv_held h = arenas[k].e[i];
-	return mv_mc_release(k, h.start, h.end);
+	return release(k, h.start, h.end);
 }
 
 uint64_t mv_mc_release_oldest(unsigned k)
@@ -314,7 +314,7 @@ int mv_mc_resolve(uintptr_t s, uintptr_t e)
 		if (!(mask >> k & 1))
 			continue;
 		mv_lock(&arenas[k].lock);
-		mv_mc_release(k, s, e);
+		release(k, s, e);
 		MV_MC_BUMP(&arenas[k], MV_MC_RESOLVED, 1);
 		mv_unlock(&arenas[k].lock);
 	}

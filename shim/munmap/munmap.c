@@ -46,7 +46,7 @@ static mv_lock_t tick_lock; /* one tick at a time (the worker's, a test's) */
 
 static const char *const mode_names[] = { "passthrough", "recycle", "defer" };
 
-const char *mv_munmap_mode_name(int mode)
+static const char *mode_name(int mode)
 {
 	return mode >= 0 && mode <= MV_MUNMAP_DEFER ? mode_names[mode] : "?";
 }
@@ -715,7 +715,7 @@ void mv_munmap_report_json(struct mv_emit *e)
 	mv_mc_counters(c);
 	mv_reg_counts(&entries, &held);
 	mv_emit_object(e, "munmap");
-	mv_emit_str(e, "mode", mv_munmap_mode_name(cfg.mode));
+	mv_emit_str(e, "mode", mode_name(cfg.mode));
 	mv_emit_u64(e, "held_bytes", mv_mc_bytes());
 	mv_emit_u64(e, "registry_entries", entries);
 	mv_emit_u64(e, "registry_held", held);
@@ -735,7 +735,7 @@ void mv_munmap_report_text(struct mv_outbuf *o)
 	if (!any)
 		return; /* nothing to say (a short-lived process) */
 	mv_out_str(o, "madvisor: munmap:");
-	mv_out_str(o, mv_munmap_mode_name(cfg.mode));
+	mv_out_str(o, mode_name(cfg.mode));
 	mv_out_str(o, " held ");
 	mv_out_u64(o, mv_mc_bytes());
 	mv_out_str(o, " bytes");

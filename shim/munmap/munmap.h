@@ -50,7 +50,6 @@ long mv_munmap_edge(const struct mv_edge *c);
 /* The worker's periodic work: age, memory pressure. now_ns: the coarse
  * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);
-const char *mv_munmap_mode_name(int mode);
 
 /* The report's "munmap" member (JSON, through the emitter) and text line;
  * nothing when no strategy is on (no text line when it did nothing). */

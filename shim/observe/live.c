@@ -15,7 +15,6 @@ static struct mv_report live_report; /* the worker's; too large for its stack */
 static struct sigaction previous;
 static int signo;
 static volatile sig_atomic_t pending;
-static uint64_t writes;
 static int complained[2];
 static struct mv_task task = { .name = "live" };
 
@@ -42,7 +41,10 @@ static int write_prom(int fd, void *arg)
 	return mv_report_prom(arg, fd);
 }
 
-int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
+/* Replace path atomically with what write_fn writes (temporary file in the
+ * same directory, then rename); write_fn returns 0, or -1 when a write
+ * failed, which leaves path as it was. Returns 0 or -errno. */
+static int replace_file(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
 {
 	char tmp[MV_PATH_MAX + 64];
 	struct mv_outbuf o;
@@ -92,23 +94,18 @@ static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int
 		complain_once(which, key, tmpl, -ENAMETOOLONG);
 		return;
 	}
-	int r = mv_live_replace(path, fn, &live_report);
+	int r = replace_file(path, fn, &live_report);
 	if (r < 0)
 		complain_once(which, key, path, r);
 }
 
-void mv_live_write(void)
+/* Write the live outputs now. */
+static void write_now(void)
 {
 	const struct mv_options *o = opts ? opts : &mv_rt.opt;
 	mv_report_gather(&live_report, o, &mv_rt.allocator, mv_rt.start_ns);
 	one_file(0, "live_file", o->live_file, write_json);
 	one_file(1, "live_prom_file", o->live_prom_file, write_prom);
-	__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
-}
-
-uint64_t mv_live_writes(void)
-{
-	return __atomic_load_n(&writes, __ATOMIC_RELAXED);
 }
 
 static void run(void *arg, uint64_t now)
@@ -127,11 +124,10 @@ static void run(void *arg, uint64_t now)
 	started = 1;
 	last = now;
 	if (files) {
-		mv_live_write();
+		write_now();
 	} else if (signalled) {
 		mv_report_gather(&live_report, opts, &mv_rt.allocator, mv_rt.start_ns);
 		mv_report_text(&live_report, 2);
-		__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
 	}
 }
 

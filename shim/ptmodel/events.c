@@ -130,7 +130,7 @@ static void map_range(uintptr_t lo, uintptr_t hi, int populate)
 	}
 }
 
-void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot)
+static void on_mmap(uintptr_t addr, size_t len, int flags, int prot)
 {
 	uintptr_t hi = page_up(addr + len);
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
@@ -146,14 +146,14 @@ void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot)
 	map_range(addr, hi, (flags & (MAP_POPULATE | MAP_LOCKED)) != 0);
 }
 
-void mv_ptm_on_munmap(uintptr_t addr, size_t len)
+static void on_munmap(uintptr_t addr, size_t len)
 {
 	unmap_range(addr, page_up(addr + len));
 }
 
 /* Regions of [lo, hi) whose table the model does not know of but which hold
  * pages now: the table exists and the coming zap may leave it behind. */
-void mv_ptm_before_zap(uintptr_t lo, size_t len, int advice)
+static void before_zap(uintptr_t lo, size_t len, int advice)
 {
 	uintptr_t hi = page_up(lo + len);
 	uint64_t e[512];
@@ -183,7 +183,7 @@ void mv_ptm_before_zap(uintptr_t lo, size_t len, int advice)
 	}
 }
 
-void mv_ptm_on_zap(uintptr_t lo, size_t len, int advice)
+static void on_zap(uintptr_t lo, size_t len, int advice)
 {
 	if (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED)
 		return; /* MADV_FREE: pages stay until reclaim; the table always stays */
@@ -206,7 +206,7 @@ void mv_ptm_on_zap(uintptr_t lo, size_t len, int advice)
 	}
 }
 
-void mv_ptm_on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags)
+static void on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags)
 {
 	uintptr_t ohi = page_up(old + old_len);
 	if (new_addr == old) {
@@ -324,17 +324,17 @@ int mv_ptm_before(const struct mv_request *q)
 			enter(s[2], s[3]);
 	}
 	if (q->kind == MV_MADVISE && is_zap(q->advice))
-		mv_ptm_before_zap((uintptr_t)q->addr, q->len, q->advice);
+		before_zap((uintptr_t)q->addr, q->len, q->advice);
 	else if (q->kind == MV_PROCESS_MADVISE && is_zap(q->advice) && q->iov)
 		for (size_t i = 0; i < q->vlen && i < 64; i++)
-			mv_ptm_before_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
+			before_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
 	else if (q->kind == MV_MUNMAP) {
 		/* Only the ragged edges can keep their table. */
 		uintptr_t a = (uintptr_t)q->addr, e = page_up(a + q->len);
 		uintptr_t first_end = (a | (MV_PTM_PTE_SPAN - 1)) + 1;
-		mv_ptm_before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
+		before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
 		if ((e & (MV_PTM_PTE_SPAN - 1)) && (e & ~(MV_PTM_PTE_SPAN - 1)) > a)
-			mv_ptm_before_zap(e & ~(MV_PTM_PTE_SPAN - 1), e & (MV_PTM_PTE_SPAN - 1), MADV_FREE);
+			before_zap(e & ~(MV_PTM_PTE_SPAN - 1), e & (MV_PTM_PTE_SPAN - 1), MADV_FREE);
 	}
 	return excl;
 }
@@ -347,9 +347,9 @@ static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
 	struct mv_split s;
 	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
 	if (!s.n)
-		mv_ptm_on_zap((uintptr_t)q->addr, q->len, q->advice);
+		on_zap((uintptr_t)q->addr, q->len, q->advice);
 	for (int i = 0; i < s.n; i++)
-		mv_ptm_on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
+		on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
 }
 
 void mv_ptm_after(const struct mv_request *q, long r, int excl)
@@ -360,24 +360,24 @@ void mv_ptm_after(const struct mv_request *q, long r, int excl)
 		__atomic_fetch_add(&events, 1, __ATOMIC_RELAXED);
 		switch (q->kind) {
 		case MV_MMAP:
-			mv_ptm_on_mmap((uintptr_t)r, q->len, q->flags, q->prot);
+			on_mmap((uintptr_t)r, q->len, q->flags, q->prot);
 			break;
 		case MV_MUNMAP:
-			mv_ptm_on_munmap((uintptr_t)q->addr, q->len);
+			on_munmap((uintptr_t)q->addr, q->len);
 			break;
 		case MV_MREMAP:
-			mv_ptm_on_mremap((uintptr_t)q->addr, q->len, (uintptr_t)r, q->new_len, q->flags);
+			on_mremap((uintptr_t)q->addr, q->len, (uintptr_t)r, q->new_len, q->flags);
 			break;
 		case MV_MADVISE: /* posix_madvise's POSIX_MADV_DONTNEED does nothing on Linux */
 			if (mv_policy_applies(&mv_hot.policy, q))
 				policy_zap(&mv_hot.policy, q);
 			else
-				mv_ptm_on_zap((uintptr_t)q->addr, q->len, q->advice);
+				on_zap((uintptr_t)q->addr, q->len, q->advice);
 			break;
 		case MV_PROCESS_MADVISE:
 			if (q->iov)
 				for (size_t i = 0; i < q->vlen; i++)
-					mv_ptm_on_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
+					on_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
 			break;
 		default:
 			break;

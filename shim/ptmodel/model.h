@@ -112,12 +112,7 @@ void mv_ptm_map_set(uintptr_t lo, uintptr_t hi);
 /* Whether any page of the 2 MiB region at `r` is mapped. */
 int mv_ptm_region_mapped(struct mv_ptm_pmd *p, unsigned idx);
 
-/* --- events (after a call succeeded; `before` hooks run first) ------------ */
-void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot);
-void mv_ptm_on_munmap(uintptr_t addr, size_t len);
-void mv_ptm_before_zap(uintptr_t addr, size_t len, int advice);
-void mv_ptm_on_zap(uintptr_t addr, size_t len, int advice);
-void mv_ptm_on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags);
+/* --- events (events.c; the calls reach it through hook.h) ----------------- */
 void mv_ptm_on_fork_child(void);
 /* Event counters. */
 uint64_t mv_ptm_events(void);

@@ -20,11 +20,6 @@ static void say_no_pagemap(int err, const char *then)
 	mv_out_say(2, err, then, "ptmodel: /proc/self/pagemap cannot be read", NULL);
 }
 
-int mv_ptm_enabled(void)
-{
-	return enabled;
-}
-
 int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
 {
 	if (!o->ptmodel && !o->sweep)

@@ -68,13 +68,6 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 	return -1;
 }
 
-void mv_sweep_close(void)
-{
-	if (uffd >= 0)
-		mv_own1(SYS_close, uffd);
-	uffd = -1;
-}
-
 void mv_sweep_atfork_child(void)
 {
 	/* The inherited descriptor works on the parent's address space: a

@@ -198,11 +198,6 @@ const char *mv_out_cstr(struct mv_outbuf *o)
 	return o->buf;
 }
 
-void mv_out_stderr(const char *msg)
-{
-	(void)write_all(2, msg, strlen(msg));
-}
-
 void mv_out_say(int fd, long err, const char *then, const char *what, ...)
 {
 	char buf[1024]; /* a path and a list of keys fit: one write(2) */

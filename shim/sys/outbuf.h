@@ -39,8 +39,6 @@ int mv_out_flush(struct mv_outbuf *o);
 /* NUL-terminate a string builder and return its text. */
 const char *mv_out_cstr(struct mv_outbuf *o);
 
-/* Write one whole message to stderr with a single write(2). */
-void mv_out_stderr(const char *msg);
 /* The one line madvisor prints when something is refused or fails:
  * "madvisor: WHAT (error N); THEN\n" in one write(2) to fd (nothing when
  * fd < 0). WHAT is the pieces from `what` up to a NULL, joined; err 0 leaves

@@ -88,7 +88,7 @@ static void probe_process_madvise(struct mv_probe *p, char *page)
 	mv_own1(SYS_close, fd);
 }
 
-void mv_probe_run(struct mv_probe *p)
+static void probe_now(struct mv_probe *p)
 {
 	struct utsname u;
 	char buf[256];
@@ -132,7 +132,7 @@ const struct mv_probe *mv_probe_get(void)
 		return &cached;
 	int expect = 0;
 	if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		mv_probe_run(&cached);
+		probe_now(&cached);
 		__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 		return &cached;
 	}

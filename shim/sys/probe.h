@@ -23,8 +23,6 @@ struct mv_probe {
 
 /* Run the probe once (thread-safe: later callers wait for the first). */
 const struct mv_probe *mv_probe_get(void);
-/* Run it now into *p (exposed for tests; does not touch the cached copy). */
-void mv_probe_run(struct mv_probe *p);
 /* Parse "6.18.44-..." into major/minor; returns 0 or -1. */
 int mv_probe_parse_release(const char *release, int *major, int *minor);
 /* THP mode from the text of /sys/kernel/mm/transparent_hugepage/enabled. */
