@@ -1,8 +1,11 @@
-# bench/lib.sh - shared by bench/run and bench/overhead (sourced, POSIX sh).
+# bench/lib.sh - sourced by every bench/ script (run, overhead, matrix, report,
+# munmap, ptmodel, adaptive; POSIX sh): paths, the allocators' shared objects,
+# errors, clock, and medians.
 #
 # Paths: the build tree is --builddir (default: the current directory); the
 # library is --lib, else $MADVISOR_LIB, else <builddir>/.libs/libmadvisor.so;
-# workload programs live in <builddir>/bench/workloads.
+# workload programs live in <builddir>/bench/workloads; what configure found
+# (allocators, python3, valgrind) in <builddir>/tests/env.sh.
 
 bench_die() {
 	echo "$bench_name: $*" >&2

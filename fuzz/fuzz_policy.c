@@ -227,7 +227,7 @@ static void op_madvise(const uint8_t *in)
 		if (!thp_ok && (advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE))
 			advice = MADV_COLD;
 	}
-	/* The allocator advises its own private memory only (policy.h). */
+	/* The allocator advises its own private memory only (core/advice.h). */
 	int alloc = !is_posix && (in[5] & 1) && !mdl_any_shared(t.s, t.n);
 	struct mdl_madv m;
 	long want = is_posix && advice == POSIX_MADV_DONTNEED ? 0 : mdl_expect_madvise(t.s, t.n, advice, &m);

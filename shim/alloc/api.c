@@ -1,4 +1,4 @@
-/* alloc_api.c - bind the detected allocator's backend; snapshots and
+/* api.c - bind the detected allocator's backend; snapshots and
  * allocator-wide purges through it, counted for reports. */
 #include <dlfcn.h>
 #include <string.h>

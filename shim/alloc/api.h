@@ -1,4 +1,4 @@
-/* alloc_api.h - drive the program's allocator through its own API.
+/* api.h - drive the program's allocator through its own API.
  *
  * jemalloc (mallctl), gperftools tcmalloc (MallocExtension_* C API),
  * mimalloc (mi_option_*, mi_collect, mi_process_info) and glibc malloc

@@ -1,4 +1,4 @@
-/* alloc_knobs.c - apply the allocator keys (jemalloc.*, tcmalloc.*,
+/* knobs.c - apply the allocator keys (jemalloc.*, tcmalloc.*,
  * mimalloc.*) at start-up and read their effective values back.
  *
  * Only keys a configuration source set are applied. Keys for an allocator

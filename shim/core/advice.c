@@ -1,4 +1,4 @@
-/* policy.c - madvise strategies for allocator purges. */
+/* advice.c - madvise strategies for allocator purges. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>

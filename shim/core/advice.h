@@ -1,4 +1,4 @@
-/* policy.h - which strategy a request gets.
+/* advice.h - which strategy a request gets.
  *
  * madvise strategies transform an allocator's purge; they never postpone it
  * and never widen it. A call is the allocator's when it comes from the code of

@@ -2,8 +2,9 @@
  *
  * A ring has one writer (its thread; a signal handler interrupting it is
  * told apart by a busy flag and counts as dropped) and one reader (the
- * worker, under the drain lock). Rings come from raw mmap and are never
- * freed: a ring whose thread has exited is drained and stays in the list.
+ * worker, under the drain lock). Rings come from own memory (sys/ownmem.h) and
+ * are never freed: a ring whose thread has exited is drained and stays in the
+ * list.
  * The sequence number is one global atomic counter, so replay can restore
  * the order in which calls completed across threads. */
 #include <errno.h>

@@ -2,7 +2,7 @@
  *
  * File: a 32-byte header then 56-byte records, little-endian, in the order
  * the background thread drained them (replay sorts by sequence number).
- * Each application thread appends to its own ring (raw mmap, no lock); the
+ * Each application thread appends to its own ring (own memory, no lock); the
  * worker drains the rings into the file. The file stops growing at
  * trace.max bytes; records that did not fit (full ring or file) are counted
  * in a final record. Population samples of the page-table model follow each

@@ -11,7 +11,8 @@
  * MV_REG_SHARDS shards, each a sorted array of entries (entries never cross a
  * chunk boundary) behind its own short futex lock; nothing waits on a global
  * lock. mv_reg_holders() answers "is anything held here?" with one atomic
- * load per chunk when nothing is. Memory comes from raw mmap, never malloc.
+ * load per chunk when nothing is. Memory comes from the library's own
+ * reservation (sys/ownmem.h), never malloc.
  * Only started (mv_reg_init) when a munmap strategy is on. All addresses are
  * page-aligned, a < b. */
 #ifndef MADVISOR_REGISTRY_H
@@ -62,7 +63,7 @@ struct mv_reg_entry {
 	uint32_t origin;    /* the mmap call that made it: one origin lies in one kernel VMA */
 };
 
-/* Set up the shard table (raw mmap). 0, or -1 when out of memory. */
+/* Set up the shard table (own memory). 0, or -1 when out of memory. */
 int mv_reg_init(void);
 
 /* A new mapping [a, b): replaces whatever was recorded there. */

@@ -1,4 +1,4 @@
-/* ptmodel_events.c - what each intercepted call does to the page tables.
+/* events.c - what each intercepted call does to the page tables.
  *
  * The kernel rules (Linux 6.14+ with PT_RECLAIM, measured on 6.18):
  *  - munmap, and the unmap part of mmap(MAP_FIXED) and mremap, free a PTE
@@ -20,8 +20,8 @@
 #include "core/trace.h"
 #include "sys/linux.h"
 
-#define RESERVE_EDGES (64ul << 20) /* as ptmodel_sample.c's NONE_SCAN_MAX */
-#define HUGE_EDGES (256ul << 30)   /* as ptmodel_sample.c's SCAN_MAX */
+#define RESERVE_EDGES (64ul << 20) /* as sample.c's NONE_SCAN_MAX */
+#define HUGE_EDGES (256ul << 30)   /* as sample.c's SCAN_MAX */
 #define PRECHECK_MAX 8 /* regions checked in pagemap per call, at most */
 
 int mv_ptm_pt_reclaim;
@@ -242,7 +242,7 @@ void mv_ptm_on_fork_child(void)
 {
 	/* The child's tables: copied for VMAs with anonymous pages (even empty
 	 * ones), faulted in lazily for the rest; the next sample drops those
-	 * outside writable private VMAs (ptmodel_sample.c). Visitors and the
+	 * outside writable private VMAs (sample.c). Visitors and the
 	 * sweep's handshake were the parent's threads'. */
 	mv_ptm_sample_after_fork();
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next) {

@@ -1,10 +1,11 @@
-/* ptmodel.c - nodes of the page-table model: refcounts, directory, totals.
+/* model.c - nodes of the page-table model: refcounts, directory, totals.
  *
  * Every transition of a PTE node is one compare-and-swap on its word, so the
  * populated count, the visitors and the "table held" bit change together
  * and the PMD node's count of held tables follows exactly. Memory comes from
- * raw mmap and is never returned while the process runs (a node may be
- * visited at any time; there is no reclamation scheme to make freeing safe). */
+ * the own-memory reservation (sys/ownmem.h) and is never returned while the
+ * process runs (a node may be visited at any time; there is no reclamation
+ * scheme to make freeing safe). */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -1,4 +1,4 @@
-/* ptmodel.h - a model of the process's page tables, after the pte_ref design.
+/* model.h - a model of the process's page tables, after the pte_ref design.
  *
  * One node per PTE table (2 MiB of address space) holds, in one atomic word,
  * the number of populated entries plus the number of visitors (pte_ref's
@@ -7,13 +7,13 @@
  * reaches zero and nobody visits; if the kernel still holds the table then,
  * the table is stranded. PMD-level nodes (1 GiB) hold 512 PTE nodes, a bit
  * per 4 KiB page saying whether a VMA maps it, and the VMA boundaries seen in
- * /proc/self/maps. Nodes live in raw mmap memory and are found through a
- * directory indexed by the 1 GiB slot, so updates from many threads need no
- * lock: each node is its own shard.
+ * /proc/self/maps. Nodes live in own memory (sys/ownmem.h) and are found
+ * through a directory indexed by the 1 GiB slot, so updates from many threads
+ * need no lock: each node is its own shard.
  *
- * Inputs: the interposer's events (ptmodel_events.c) and samples of
- * /proc/self/maps and /proc/self/pagemap (ptmodel_sample.c). The kernel rules
- * deciding when a table is freed are in ptmodel_events.c. */
+ * Inputs: the interposer's events (events.c) and samples of /proc/self/maps
+ * and /proc/self/pagemap (sample.c). The kernel rules deciding when a table
+ * is freed are in events.c. */
 #ifndef MADVISOR_PTMODEL_H
 #define MADVISOR_PTMODEL_H
 

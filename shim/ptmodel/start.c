@@ -1,4 +1,4 @@
-/* ptmodel_start.c - turning the page-table model and the sweep on, fork, and
+/* start.c - turning the page-table model and the sweep on, fork, and
  * the "ptmodel" part of the stats report. */
 #include "core/hot.h"
 #include "core/options.h"

@@ -11,7 +11,7 @@
  * and the run is unregistered, which wakes every sleeping fault to retry it
  * normally (a fresh zero page: nothing was there). A waker is issued as well
  * in case unregistering failed. Address-space calls through the library wait
- * for the run (ptmodel_events.c), so no VMA is replaced under it.
+ * for the run (events.c), so no VMA is replaced under it.
  *
  * During a run the worker touches only memory it touched before (its stack
  * frame, the model's node): a first touch of an empty page inside the run
@@ -156,7 +156,7 @@ unsigned mv_sweep_pass(unsigned budget)
 			while (i + n < 512 && n < RUN_MAX && done + n < budget && candidate(LOAD(&p->pte[i + n].w)))
 				n++;
 			if (!entered) {
-				/* Exclude address-space calls in this 1 GiB (ptmodel_events.c). */
+				/* Exclude address-space calls in this 1 GiB (events.c). */
 				__atomic_store_n(&p->sweeping, 1, __ATOMIC_SEQ_CST);
 				while (__atomic_load_n(&p->busy, __ATOMIC_SEQ_CST))
 					mv_raw0(SYS_sched_yield);

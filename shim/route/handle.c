@@ -1,6 +1,6 @@
 /* handle.c - run one request: choose what to do, do it, count it.
  *
- * An allocator's madvise may be transformed by the policy (policy.h);
+ * An allocator's madvise may be transformed by the policy (core/advice.h);
  * everything else goes to the kernel unchanged. Each call is timed and
  * counted as the program made it. */
 #include "core/request.h"
@@ -61,7 +61,7 @@ __attribute__((cold, noinline)) static long munmapped(const struct mv_request *q
 	return counted(q, nested, count, 1);
 }
 
-/* With the page-table model (ptmodel_hook.h) or the trace (trace.h) on: the
+/* With the page-table model (ptmodel/hook.h) or the trace (trace.h) on: the
  * call between the model's hooks, recorded, counted when a report is asked for. */
 __attribute__((cold, noinline)) static long modelled(const struct mv_request *q, int nested, int count)
 {

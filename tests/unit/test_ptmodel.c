@@ -162,7 +162,7 @@ static long model(struct mv_ptm_totals *t)
 
 /* Tables the model leaves out by design: a VMA over 256 GiB (a piece of a
  * sanitizer's shadow), or a PROT_NONE one over 64 MiB, is modelled at its
- * edges only (ptmodel_sample.c's SCAN_MAX, NONE_SCAN_MAX), but VmPTE counts
+ * edges only (ptmodel/sample.c's SCAN_MAX, NONE_SCAN_MAX), but VmPTE counts
  * the PTE, PMD and PUD tables inside it. The kernel's
  * PAGEMAP_SCAN (Linux 6.7) finds their populated pages without reading every
  * entry. Bytes of those tables: 0 without such VMAs, -1 when there are some
