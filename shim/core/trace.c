@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownmem.h"
 #include "sys/ownsys.h"
 #include "sys/outfile.h"
@@ -46,7 +47,7 @@ static __thread int no_ring __attribute__((tls_model("initial-exec")));
 static void say_once(const char *what, long err, const char *then)
 {
 	static int said;
-	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) || !mv_once(MV_ONCE_TRACE))
 		return;
 	mv_out_say(2, err, then, what, NULL);
 }

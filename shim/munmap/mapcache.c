@@ -5,6 +5,7 @@
 #include <time.h>
 #include "munmap/mapcache.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "munmap/registry.h"
 #include "sys/ownsys.h"
 #include "sys/linux.h"
@@ -191,7 +192,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 	long r = mv_own2(SYS_munmap, lo, hi - lo);
 	if (mv_raw_failed(r))
 		r = mv_own2(SYS_munmap, lo, hi - lo);
-	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
+	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED) ||
+	    !mv_once(MV_ONCE_UNMAP))
 		return;
 	mv_out_say(2, r, "munmap passes through unchanged from now on",
 		   "munmap: the kernel refused to unmap a kept range", NULL);

@@ -46,7 +46,7 @@ static mv_lock_t tick_lock; /* one tick at a time (the worker's, a test's) */
 
 static const char *const mode_names[] = { "passthrough", "recycle", "defer" };
 
-static const char *mode_name(int mode)
+const char *mv_munmap_mode_name(int mode)
 {
 	return mode >= 0 && mode <= MV_MUNMAP_DEFER ? mode_names[mode] : "?";
 }
@@ -715,13 +715,29 @@ void mv_munmap_report_json(struct mv_emit *e)
 	mv_mc_counters(c);
 	mv_reg_counts(&entries, &held);
 	mv_emit_object(e, "munmap");
-	mv_emit_str(e, "mode", mode_name(cfg.mode));
+	mv_emit_str(e, "mode", mv_munmap_mode_name(cfg.mode));
 	mv_emit_u64(e, "held_bytes", mv_mc_bytes());
 	mv_emit_u64(e, "registry_entries", entries);
 	mv_emit_u64(e, "registry_held", held);
+	size_t peak;
+	mv_reg_bytes(&peak);
+	mv_emit_u64(e, "registry_bytes_peak", peak);
 	for (int i = 0; i < MV_MC_COUNT; i++)
 		mv_emit_u64(e, counter_names[i], c[i]);
 	mv_emit_end(e);
+}
+
+int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes)
+{
+	*held_bytes = 0;
+	if (!cfg.mode)
+		return 0;
+	uint64_t c[MV_MC_COUNT];
+	mv_mc_counters(c);
+	*held_bytes = mv_mc_bytes();
+	for (int i = 0; i < MV_MC_COUNT; i++)
+		fn(arg, counter_names[i], c[i]);
+	return cfg.mode;
 }
 
 void mv_munmap_report_text(struct mv_outbuf *o)
@@ -735,7 +751,7 @@ void mv_munmap_report_text(struct mv_outbuf *o)
 	if (!any)
 		return; /* nothing to say (a short-lived process) */
 	mv_out_str(o, "madvisor: munmap:");
-	mv_out_str(o, mode_name(cfg.mode));
+	mv_out_str(o, mv_munmap_mode_name(cfg.mode));
 	mv_out_str(o, " held ");
 	mv_out_u64(o, mv_mc_bytes());
 	mv_out_str(o, " bytes");

@@ -50,6 +50,7 @@ long mv_munmap_edge(const struct mv_edge *c);
 /* The worker's periodic work: age, memory pressure. now_ns: the coarse
  * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);
+const char *mv_munmap_mode_name(int mode);
 
 /* The report's "munmap" member (JSON, through the emitter) and text line;
  * nothing when no strategy is on (no text line when it did nothing). */
@@ -57,6 +58,10 @@ struct mv_outbuf;
 struct mv_emit;
 void mv_munmap_report_json(struct mv_emit *e);
 void mv_munmap_report_text(struct mv_outbuf *o);
+/* The same figures for a report that formats them itself (Prometheus):
+ * fn(arg, name, value) for each counter, named as in the JSON object, and
+ * *held_bytes. Returns the mode in force; with none (0), fn is not called. */
+int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes);
 
 /* Test hooks, after mv_munmap_start. Give every held range back now. */
 MV_TEST_HOOK void mv_munmap_drain(void);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "observe/live.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownsys.h"
 #include "observe/report.h"
 #include "core/runtime.h"
@@ -42,9 +43,9 @@ static int write_prom(int fd, void *arg)
 }
 
 /* Replace path atomically with what write_fn writes (temporary file in the
- * same directory, then rename); write_fn returns 0, or -1 when a write
- * failed, which leaves path as it was. Returns 0 or -errno. */
-static int replace_file(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
+ * same directory, created with mode, then renamed); write_fn returns 0, or -1
+ * when a write failed, which leaves path as it was. Returns 0 or -errno. */
+static int replace_file(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg)
 {
 	char tmp[MV_PATH_MAX + 64];
 	struct mv_outbuf o;
@@ -61,7 +62,7 @@ static int replace_file(const char *path, int (*write_fn)(int fd, void *arg), vo
 	mv_out_cstr(&o);
 	if (o.truncated)
 		return -ENAMETOOLONG;
-	int fd = mv_outfile_open_new(tmp);
+	int fd = mv_outfile_open_new(tmp, mode);
 	if (fd < 0)
 		return fd;
 	long r = write_fn(fd, arg) < 0 ? -EIO : 0;
@@ -82,10 +83,12 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	if (complained[which])
 		return;
 	complained[which] = 1;
+	if (!mv_once(MV_ONCE_LIVE + (unsigned)which))
+		return;
 	mv_out_say(2, err, "live stats not written there", key, " '", path, "': cannot be written", NULL);
 }
 
-static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int, void *))
+static void one_file(int which, const char *key, const char *tmpl, int mode, int (*fn)(int, void *))
 {
 	char path[MV_PATH_MAX + 32];
 	if (!tmpl[0])
@@ -94,7 +97,7 @@ static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int
 		complain_once(which, key, tmpl, -ENAMETOOLONG);
 		return;
 	}
-	int r = replace_file(path, fn, &live_report);
+	int r = replace_file(path, mode, fn, &live_report);
 	if (r < 0)
 		complain_once(which, key, path, r);
 }
@@ -104,8 +107,9 @@ static void write_now(void)
 {
 	const struct mv_options *o = opts ? opts : &mv_rt.opt;
 	mv_report_gather(&live_report, o, &mv_rt.allocator, mv_rt.start_ns);
-	one_file(0, "live_file", o->live_file, write_json);
-	one_file(1, "live_prom_file", o->live_prom_file, write_prom);
+	one_file(0, "live_file", o->live_file, 0600, write_json);
+	/* node_exporter reads the Prometheus file under its own user. */
+	one_file(1, "live_prom_file", o->live_prom_file, 0644, write_prom);
 }
 
 static void run(void *arg, uint64_t now)

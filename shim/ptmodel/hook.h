@@ -38,6 +38,7 @@ struct mv_options;
  * line on stderr_fd (the model then stays off). */
 int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd);
 void mv_ptm_atfork_child(void);
+int mv_ptm_enabled(void);
 /* The report's "ptmodel" member (JSON, through the emitter) and text line; a
  * final sample first. Nothing when the model is off. */
 struct mv_outbuf;

@@ -3,6 +3,7 @@
 #include "core/hot.h"
 #include "core/options.h"
 #include "sys/emit.h"
+#include "sys/once.h"
 #include "sys/procstat.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
@@ -18,6 +19,11 @@ static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .
 static void say_no_pagemap(int err, const char *then)
 {
 	mv_out_say(2, err, then, "ptmodel: /proc/self/pagemap cannot be read", NULL);
+}
+
+int mv_ptm_enabled(void)
+{
+	return enabled;
 }
 
 int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
@@ -51,11 +57,10 @@ void mv_ptm_atfork_child(void)
 	if (!enabled)
 		return;
 	int r = mv_ptm_pagemap_reopen();
-	if (r < 0)
+	if (r < 0 && mv_once(MV_ONCE_PAGEMAP))
 		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
-	mv_sweep_atfork_child();
-	mv_worker_ensure();
+	mv_sweep_atfork_child(); /* the worker starts again after every child handler (preload/init.c) */
 }
 
 static void gather(struct mv_ptm_totals *t, struct mv_procstat *ps)
@@ -82,6 +87,7 @@ void mv_ptm_report_json(struct mv_emit *e)
 	mv_emit_u64(e, "stranded_tables", t.stranded);
 	mv_emit_u64(e, "reclaimable_bytes", t.reclaimable);
 	mv_emit_count(e, "vm_pte_bytes", ps.vm_pte_kb < 0 ? -1 : (int64_t)ps.vm_pte_kb * 1024);
+	mv_emit_u64(e, "model_bytes", mv_ptm_bytes());
 	mv_emit_u64(e, "events", mv_ptm_events());
 	mv_emit_u64(e, "samples", mv_ptm_samples());
 	mv_emit_u64(e, "sample_cpu_ns", mv_ptm_sample_cpu_ns());
