@@ -131,7 +131,7 @@ __attribute__((constructor)) static void mv_init(void)
 	mv_stats_init_threads();
 	resolve_next();
 	mv_allocator_detect(&mv_rt.allocator);
-	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
+	mv_advice_init(&mv_hot.advice, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
 	/* Counting costs a few dozen instructions a call: only when a report
 	 * will show it. Calls made before this point were counted anyway. */

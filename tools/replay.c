@@ -103,7 +103,7 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 }
 
 /* The calls the advice transforms issue for an allocator's madvise (core/split.h). */
-static void policy_cost(const struct mv_policy *p, const struct mv_trace_rec *r, struct result *res)
+static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r, struct result *res)
 {
 	struct mv_split s;
 	mv_split_purge((uintptr_t)r->addr, (size_t)r->len, r->advice, p->madvise_mode, p->pt_reclaim, &s);
@@ -119,14 +119,14 @@ static void policy_cost(const struct mv_policy *p, const struct mv_trace_rec *r,
 	res->cores += s.core >= 0;
 }
 
-static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_policy *pol, struct result *res)
+static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_advice *pol, struct result *res)
 {
 	memset(res, 0, sizeof(*res));
 	mv_ptm_reset();
-	mv_hot.policy = *pol;
-	/* Allocator calls carry caller 1: the policy applies exactly to them. */
-	mv_hot.policy.alloc_lo = 1;
-	mv_hot.policy.alloc_hi = 2;
+	mv_hot.advice = *pol;
+	/* Allocator calls carry caller 1: the advice transforms apply exactly to them. */
+	mv_hot.advice.alloc_lo = 1;
+	mv_hot.advice.alloc_hi = 2;
 	uint64_t series_every = 1, npass = 0;
 	for (long i = 0; i < n; i++)
 		npass += recs[i]->type == MV_TR_PASS;
@@ -156,7 +156,7 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		res->failed += failed;
 		int alloc = (r->bits & MV_TR_ALLOC) && pol->active && r->kind == MV_MADVISE;
 		if (alloc && !failed)
-			policy_cost(pol, r, res);
+			advice_cost(pol, r, res);
 		else {
 			res->syscalls++;
 			if (!failed && (r->kind == MV_MADVISE || r->kind == MV_PROCESS_MADVISE) &&
@@ -274,8 +274,8 @@ int mv_replay_main(int argc, char **argv)
 		memset(&ai, 0, sizeof(ai));
 		ai.kind = (enum mv_allocator)h.allocator;
 		ai.text_lo = 1, ai.text_hi = 2;
-		struct mv_policy pol;
-		mv_policy_init(&pol, &o, &ai, mv_probe_get, 2);
+		struct mv_advice pol;
+		mv_advice_init(&pol, &o, &ai, mv_probe_get, 2);
 		struct result res;
 		run(recs, count, &pol, &res);
 		printf("profile %s: madvise %s%s\n", pr, mv_madvise_mode_name(pol.madvise_mode),

@@ -1,4 +1,4 @@
-/* advice.c - madvise strategies for allocator purges. */
+/* advice.c - advice transforms: madvise strategies for allocator purges. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@ static void refuse(int fd, int strict, const char *key, const char *why)
 		_exit(2);
 }
 
-void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
+void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), int fd)
 {
 	int mode = o->madvise, reclaim = o->pt_reclaim;
@@ -84,7 +84,7 @@ static int fold(long r, long *result)
 	return 0;
 }
 
-long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
+long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q)
 {
 	struct mv_split s;
 	long result = 0;

@@ -53,12 +53,12 @@ const char *mv_munmap_mode_name(int mode)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The call as it would go without a munmap strategy: the madvise policy for
- * an allocator's purge, the kernel for everything else. */
+/* The call as it would go without a munmap strategy: the advice transforms
+ * for an allocator's purge, the kernel for everything else. */
 static long plain(const struct mv_request *q)
 {
-	if (mv_policy_applies(&mv_hot.policy, q))
-		return mv_policy_madvise(&mv_hot.policy, q);
+	if (mv_advice_applies(&mv_hot.advice, q))
+		return mv_advice_madvise(&mv_hot.advice, q);
 	return mv_kernel_call(q);
 }
 

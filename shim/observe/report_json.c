@@ -65,8 +65,8 @@ static void kernel_obj(struct mv_emit *e, const struct mv_probe *p)
 static void policy_obj(struct mv_emit *e, const struct mv_report *r)
 {
 	mv_emit_object(e, "policy");
-	mv_emit_str(e, "madvise", mv_madvise_mode_name(mv_hot.policy.madvise_mode));
-	mv_emit_bool(e, "pt_reclaim", mv_hot.policy.pt_reclaim);
+	mv_emit_str(e, "madvise", mv_madvise_mode_name(mv_hot.advice.madvise_mode));
+	mv_emit_bool(e, "pt_reclaim", mv_hot.advice.pt_reclaim);
 	for (int i = 0; i < MV_POL_COUNT; i++)
 		mv_emit_u64(e, mv_stats_policy_name(i), r->stats.policy[i]);
 	mv_emit_end(e);

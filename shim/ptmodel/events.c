@@ -330,7 +330,7 @@ int mv_ptm_before(const struct mv_request *q)
 /* An allocator's purge as the advice transforms sent it (core/split.h: the
  * advice may be converted, and with pt_reclaim the whole 2 MiB core goes as
  * one DONTNEED). */
-static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
+static void advice_zap(const struct mv_advice *p, const struct mv_request *q)
 {
 	struct mv_split s;
 	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
@@ -357,8 +357,8 @@ void mv_ptm_after(const struct mv_request *q, long r, int excl)
 			on_mremap((uintptr_t)q->addr, q->len, (uintptr_t)r, q->new_len, q->flags);
 			break;
 		case MV_MADVISE: /* posix_madvise's POSIX_MADV_DONTNEED does nothing on Linux */
-			if (mv_policy_applies(&mv_hot.policy, q))
-				policy_zap(&mv_hot.policy, q);
+			if (mv_advice_applies(&mv_hot.advice, q))
+				advice_zap(&mv_hot.advice, q);
 			else
 				on_zap((uintptr_t)q->addr, q->len, q->advice);
 			break;

@@ -381,15 +381,15 @@ static void kernel_cases(void)
 
 	/* An allocator purge as the policy sends it: MADV_FREE turned into
 	 * MADV_DONTNEED frees the table; the model follows the policy. */
-	struct mv_policy saved = mv_hot.policy;
-	mv_hot.policy = (struct mv_policy){ .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED,
+	struct mv_advice saved = mv_hot.advice;
+	mv_hot.advice = (struct mv_advice){ .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED,
 					    .alloc_lo = 0, .alloc_hi = UINTPTR_MAX };
 	char *f = aligned(2);
 	touch(f, 4096, 2 * R2);
 	begin();
 	advise(f, R2, MADV_FREE);
 	end("policy free_to_dontneed: an allocator's 2 MiB MADV_FREE", reclaim ? -1 : 0);
-	mv_hot.policy = saved;
+	mv_hot.advice = saved;
 	unmap(f, 2 * R2);
 
 	long m = model(&t), u = unmodelled(), k = vm_pte();
