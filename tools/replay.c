@@ -106,7 +106,7 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r, struct result *res)
 {
 	struct mv_split s;
-	mv_split_purge((uintptr_t)r->addr, (size_t)r->len, r->advice, p->madvise_mode, p->pt_reclaim, &s);
+	mv_split_purge(p, (uintptr_t)r->addr, (size_t)r->len, r->advice, &s);
 	if (r->advice == MADV_FREE || r->advice == MADV_DONTNEED)
 		res->purged += r->len;
 	if (!s.n) {
@@ -275,7 +275,7 @@ int mv_replay_main(int argc, char **argv)
 		ai.kind = (enum mv_allocator)h.allocator;
 		ai.text_lo = 1, ai.text_hi = 2;
 		struct mv_advice pol;
-		mv_advice_init(&pol, &o, &ai, mv_probe_get, 2);
+		mv_advice_init(&pol, &o, &ai, mv_probe_get, NULL, 2);
 		struct result res;
 		run(recs, count, &pol, &res);
 		printf("profile %s: madvise %s%s\n", pr, mv_madvise_mode_name(pol.madvise_mode),

@@ -7,6 +7,7 @@
 #include "core/split.h"
 #include "sys/outbuf.h"
 #include "core/stats.h"
+#include "sys/ownsys.h"
 
 static void refuse(int fd, int strict, const char *key, const char *why)
 {
@@ -16,13 +17,16 @@ static void refuse(int fd, int strict, const char *key, const char *why)
 		_exit(2);
 }
 
+#define NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
+
 void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
-		    const struct mv_probe *(*kernel)(void), int fd)
+		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int fd)
 {
-	int mode = o->madvise, reclaim = o->pt_reclaim;
+	int mode = o->madvise, reclaim = o->pt_reclaim ? MV_PTR_MADVISE : MV_PTR_OFF;
 	p->active = 0;
 	p->madvise_mode = MV_MADVISE_PASSTHROUGH;
-	p->pt_reclaim = 0;
+	p->pt_reclaim = MV_PTR_OFF;
+	p->plain_vma = NULL;
 	if (mode == MV_MADVISE_PASSTHROUGH && !reclaim)
 		return;
 	const char *key = mode == MV_MADVISE_FREE_TO_DONTNEED   ? "madvise:free_to_dontneed"
@@ -50,9 +54,17 @@ void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struc
 		}
 	}
 	if (reclaim && !kernel()->pt_reclaim) {
-		refuse(fd, o->strict, "pt_reclaim",
-		       "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)");
-		reclaim = 0;
+		if (plain_vma) {
+			mv_out_say(fd, 0, "whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones",
+				   "pt_reclaim: ", NO_PT_RECLAIM, NULL);
+			reclaim = MV_PTR_REMAP;
+			p->plain_vma = plain_vma;
+		} else {
+			refuse(fd, o->strict, "pt_reclaim",
+			       NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
+					     " replace cores with fresh ones");
+			reclaim = MV_PTR_OFF;
+		}
 	}
 	p->madvise_mode = mode;
 	p->pt_reclaim = reclaim;
@@ -66,6 +78,32 @@ static long advise(void *addr, size_t len, int advice)
 	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
 	mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
 	return mv_kernel_call(&q);
+}
+
+/* A whole 2 MiB core [lo, hi) of one plain mapping (plain_vma), where the
+ * kernel would leave its page table after MADV_DONTNEED: one mmap(MAP_FIXED)
+ * of fresh private anonymous memory reads zero and holds nothing, as after
+ * MADV_DONTNEED, re-merges with its neighbours, and the kernel frees the
+ * table with the old pages. A refused mmap (out of memory, the map count)
+ * falls back to MADV_DONTNEED; where it had unmapped the range before
+ * failing (older kernels), the range is mapped fresh again. Issued as the
+ * library's own calls (fault.c can fail them). */
+static long remap_core(uintptr_t lo, uintptr_t hi, int flags)
+{
+	mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
+	long r = mv_own6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE, flags | MAP_FIXED, -1, 0);
+	if (r == (long)lo) {
+		mv_stats_policy(MV_POL_REMAPPED, 1);
+		return 0;
+	}
+	r = advise((void *)lo, hi - lo, MADV_DONTNEED);
+	if (r == -ENOMEM) {
+		mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
+		if (mv_own6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE, flags | MAP_FIXED, -1, 0) ==
+		    (long)lo)
+			r = 0;
+	}
+	return r;
 }
 
 /* Fold one part's result into the call's: the kernel goes on past unmapped
@@ -88,7 +126,7 @@ long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q)
 {
 	struct mv_split s;
 	long result = 0;
-	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, &s);
 	if (!s.n)
 		return mv_kernel_call(q);
 	if (s.core >= 0) {
@@ -97,8 +135,12 @@ long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q)
 	}
 	if (s.converted)
 		mv_stats_policy(MV_POL_CONVERTED, 1);
-	for (int i = 0; i < s.n; i++)
-		if (fold(advise((void *)s.part[i].addr, s.part[i].len, s.part[i].advice), &result) < 0)
+	for (int i = 0; i < s.n; i++) {
+		uintptr_t lo = s.part[i].addr, len = s.part[i].len;
+		long r = s.part[i].advice == MV_SPLIT_REMAP ? remap_core(lo, lo + len, s.remap_flags)
+							    : advise((void *)lo, len, s.part[i].advice);
+		if (fold(r, &result) < 0)
 			break;
+	}
 	return result;
 }

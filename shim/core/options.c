@@ -53,7 +53,8 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     " at once), or dontneed_to_free (MADV_DONTNEED sent as MADV_FREE; tcmalloc and mimalloc only)"),
 	BOOL(MV_OPT_PT_RECLAIM, pt_reclaim, "false",
 	     "allocator purges covering whole 2 MiB-aligned regions send that core as one MADV_DONTNEED,"
-	     " so the kernel frees its page table (needs PT_RECLAIM, Linux 6.14+)"),
+	     " so the kernel frees its page table (PT_RECLAIM, Linux 6.14+); on older kernels, with a munmap"
+	     " strategy on, cores of plain private anonymous mappings are replaced with fresh ones instead"),
 	NKEY(MV_OPT_JEMALLOC_DIRTY_DECAY_MS, "jemalloc.dirty_decay_ms", MV_T_UINT, jemalloc_dirty_decay_ms, "",
 	     0, 2147483647, "jemalloc: purge dirty pages after this many ms (all arenas; unset: jemalloc's own, 10000)",
 	     MV_OPT_F_UNSET, NULL),

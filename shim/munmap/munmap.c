@@ -339,12 +339,25 @@ static long on_mremap(const struct mv_request *q)
 	if (!mv_raw_failed(r) && nw) {
 		mv_reg_forget((uintptr_t)r, (uintptr_t)r + nw);
 		if (known && !(q->flags & MREMAP_DONTUNMAP)) {
+			unsigned adv = e.advice | ((uintptr_t)r != a ? MV_ADV_MOVED : 0);
 			mv_reg_map((uintptr_t)r, (uintptr_t)r + nw, e.prot, (int)e.flags);
-			if (e.advice)
-				mv_reg_advise((uintptr_t)r, (uintptr_t)r + nw, e.advice, 0);
+			if (adv)
+				mv_reg_advise((uintptr_t)r, (uintptr_t)r + nw, adv, 0);
 		}
 	}
 	return r;
+}
+
+/* Whether a failed mprotect or pkey_mprotect was refused before the kernel
+ * changed anything: EINVAL comes from the checks of the start, the
+ * protection and the key made before any VMA is touched, except for
+ * architecture bits (PROT_MTE, PROT_BTI, PROT_SAO) checked VMA by VMA.
+ * ENOSYS: no such call. Other errors (ENOMEM at a hole, EACCES) may come
+ * after some VMAs were changed. */
+static int protect_refused(long r, long prot)
+{
+	return r == -ENOSYS || (r == -EINVAL && !(prot & ~(long)(PROT_READ | PROT_WRITE | PROT_EXEC |
+								     PROT_GROWSDOWN | PROT_GROWSUP)));
 }
 
 static long on_mprotect(const struct mv_request *q)
@@ -358,7 +371,7 @@ static long on_mprotect(const struct mv_request *q)
 	if (ok) {
 		if (!mv_raw_failed(r))
 			mv_reg_protect(a, a + n, q->prot);
-		else
+		else if (!protect_refused(r, q->prot))
 			mv_reg_advise(a, a + n, MV_ADV_OTHER, 0); /* may be partly applied */
 	}
 	return r;
@@ -419,6 +432,27 @@ static long on_process_madvise(const struct mv_request *q)
 
 /* ---- calls that act on ranges (edges.h) ------------------------------------ */
 
+/* Whether a failed range call was refused before the kernel changed
+ * anything, so that it leaves no mark: mlock, mlock2 and munlock check their
+ * flags, the length and the permission (EINVAL, EPERM) before any VMA; mseal
+ * checks its flags and the range (EINVAL, EPERM, and ENOMEM for a hole, in a
+ * first pass) but may still fail part-way with ENOMEM; ENOSYS: no such call.
+ * ENOMEM and EAGAIN from the mlock family can come part-way. */
+static int edge_refused(const struct mv_edge *c, long r)
+{
+	switch (c->op) {
+	case MV_EDGE_MLOCK:
+	case MV_EDGE_MLOCK2:
+	case MV_EDGE_MUNLOCK:
+	case MV_EDGE_MSEAL:
+		return r == -EINVAL || r == -EPERM || r == -ENOSYS;
+	case MV_EDGE_PKEY_MPROTECT:
+		return protect_refused(r, c->a);
+	default:
+		return 0;
+	}
+}
+
 /* The range the kernel acts on: mlock rounds the start down and the length
  * up; the others refuse an unaligned start, and resolving more than they
  * would look at only gives held ranges back early, which is always allowed. */
@@ -462,12 +496,12 @@ static long on_edge(const struct mv_edge *c)
 	if (ok)
 		mv_mc_resolve(lo, hi);
 	r = mv_kernel_range(c);
-	if (!ok)
+	if (!ok || (r < 0 && edge_refused(c, r)))
 		return r;
 	switch (c->op) {
 	case MV_EDGE_MLOCK:
 	case MV_EDGE_MLOCK2:
-		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* even when refused: it may be partly locked */
+		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* also on ENOMEM, EAGAIN: it may be partly locked */
 		break;
 	case MV_EDGE_MUNLOCK:
 		if (r == 0)
@@ -518,6 +552,32 @@ long mv_munmap_dispatch(const struct mv_request *q)
 	}
 	busy = 0;
 	return r;
+}
+
+/* ---- what pt_reclaim may replace (advice.h) -------------------------------- */
+
+/* The program made a userfaultfd: from now on any range may be registered
+ * with it (the ioctl is not seen), and a fresh mapping would drop that. */
+static int uffd_seen;
+
+void mv_munmap_note_userfaultfd(void)
+{
+	__atomic_store_n(&uffd_seen, 1, __ATOMIC_RELAXED);
+}
+
+int mv_munmap_plain_vma(uintptr_t lo, uintptr_t hi, int *flags)
+{
+	const unsigned plain = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_POPULATE |
+			       MAP_NORESERVE;
+	struct mv_reg_entry e;
+	if (cfg.mode == MV_MUNMAP_PASSTHROUGH || __atomic_load_n(&cfg.locked_all, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&uffd_seen, __ATOMIC_RELAXED) || mv_reg_attrs(lo, hi, &e) < 0)
+		return 0;
+	if ((e.flags & MAP_TYPE) != MAP_PRIVATE || !(e.flags & MAP_ANONYMOUS) || (e.flags & ~plain) ||
+	    e.prot != RW || e.advice)
+		return 0;
+	*flags = MAP_PRIVATE | MAP_ANONYMOUS | (int)(e.flags & MAP_NORESERVE);
+	return 1;
 }
 
 /* ---- background work -------------------------------------------------------- */
@@ -589,6 +649,10 @@ static void fork_prepare(void)
 	busy = 1;
 	if (!fork_locked)
 		return;
+	/* The tick first, as it nests: tick, then the cache, then the registry.
+	 * A child that inherited the tick held by the parent's worker would
+	 * wait for it for ever (its own worker, then exit joining that worker). */
+	mv_lock(&tick_lock);
 	mv_mc_atfork_prepare();
 	mv_reg_atfork_prepare();
 }
@@ -599,6 +663,7 @@ static void fork_parent(void)
 		return;
 	mv_reg_atfork_parent();
 	mv_mc_atfork_parent();
+	mv_unlock(&tick_lock);
 	busy = 0;
 }
 
@@ -613,6 +678,7 @@ static void fork_child(void)
 	cfg.locked_all = 0; /* memory locks are not inherited */
 	mv_reg_atfork_child();
 	mv_mc_atfork_child();
+	mv_lock_reset(&tick_lock);
 	if (fork_locked) {
 		mv_mc_drain();
 		busy = 0;

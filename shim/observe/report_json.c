@@ -58,6 +58,7 @@ static void kernel_obj(struct mv_emit *e, const struct mv_probe *p)
 	mv_emit_bool(e, "pidfd_self", p->pidfd_self);
 	mv_emit_bool(e, "vma_lock_madvise", p->vma_lock_madvise);
 	mv_emit_bool(e, "userfaultfd", p->userfaultfd);
+	mv_emit_bool(e, "mseal", p->mseal);
 	mv_emit_str(e, "thp", mv_probe_thp_name(p->thp));
 	mv_emit_end(e);
 }

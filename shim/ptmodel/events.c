@@ -329,15 +329,19 @@ int mv_ptm_before(const struct mv_request *q)
 
 /* An allocator's purge as the advice transforms sent it (core/split.h: the
  * advice may be converted, and with pt_reclaim the whole 2 MiB core goes as
- * one DONTNEED). */
+ * one DONTNEED or, on kernels without PT_RECLAIM, as a fresh mapping). */
 static void advice_zap(const struct mv_advice *p, const struct mv_request *q)
 {
 	struct mv_split s;
-	mv_split_purge((uintptr_t)q->addr, q->len, q->advice, p->madvise_mode, p->pt_reclaim, &s);
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, &s);
 	if (!s.n)
 		on_zap((uintptr_t)q->addr, q->len, q->advice);
-	for (int i = 0; i < s.n; i++)
-		on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
+	for (int i = 0; i < s.n; i++) {
+		if (s.part[i].advice == MV_SPLIT_REMAP) /* a fresh mapping over the core: its tables go */
+			on_mmap(s.part[i].addr, s.part[i].len, s.remap_flags | MAP_FIXED, PROT_READ | PROT_WRITE);
+		else
+			on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
+	}
 }
 
 void mv_ptm_after(const struct mv_request *q, long r, int excl)

@@ -60,12 +60,20 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 		}
 		mv_own1(SYS_close, fd);
 	}
-	if (err == -EPERM)
+	if (stderr_fd >= 0)
+		mv_sweep_refuse(-err, stderr_fd);
+	return -1;
+}
+
+void mv_sweep_refuse(int err, int stderr_fd)
+{
+	if (err == EPERM)
 		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: userfaultfd for kernel faults is not permitted here"
 			   " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)", NULL);
+	else if (err == ENOSYS)
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: this kernel has no userfaultfd", NULL);
 	else
 		mv_out_say(stderr_fd, err, "the sweep stays off", "sweep: userfaultfd cannot be set up", NULL);
-	return -1;
 }
 
 void mv_sweep_atfork_child(void)
