@@ -35,6 +35,7 @@ static struct {
 	uint64_t max_age_ns;
 	uint32_t psi;              /* memory "some" avg10 in hundredths of a percent; 0 = off */
 	int callers;               /* enum mv_munmap_callers */
+	int recycle_resident;      /* hand out resident pages cleared, not dropped */
 	int locked_all;            /* mlockall in force: nothing is held */
 	uint64_t next_psi_ns;
 	char psi_path[MV_PATH_MAX];
@@ -125,21 +126,29 @@ static inline int taken(const struct mv_request *q)
 
 /* ---- recycling ------------------------------------------------------------- */
 
+/* Whether a request may be served from the cache: no address, private
+ * anonymous read-write, plain or MAP_NORESERVE flags (served only with ranges
+ * mapped with the same flags, so the commit charge is what it would be). */
 static int servable(const struct mv_request *q, size_t n)
 {
-	return cfg.mode == MV_MUNMAP_RECYCLE && !q->addr && q->flags == (MAP_PRIVATE | MAP_ANONYMOUS) &&
-	       q->fd == -1 && q->off == 0 && q->prot == RW && n && n <= cfg.max_range && taken(q);
+	return cfg.mode == MV_MUNMAP_RECYCLE && !q->addr &&
+	       (q->flags & ~MAP_NORESERVE) == (MAP_PRIVATE | MAP_ANONYMOUS) && q->fd == -1 && q->off == 0 &&
+	       q->prot == RW && n && n <= cfg.max_range && taken(q);
 }
 
-/* A cached range for n bytes, zeroed, or 0. */
-static long serve(size_t n)
+/* A cached range for n bytes mapped with these flags (MAP_NORESERVE or 0),
+ * reading zero, or 0. By default its pages are dropped (MADV_DONTNEED): it
+ * holds nothing resident until touched, as a fresh mapping;
+ * munmap.recycle_resident:true clears them instead (mv_zero_fresh: mostly
+ * memset, faster, but they stay resident). */
+static long serve(size_t n, uint32_t flags)
 {
 	unsigned k = mv_mc_mine();
 	struct mv_arena *a = mv_mc_arena(k);
 	uintptr_t s = 0;
 	mv_lock(&a->lock);
 	for (int tries = 0; tries < 4; tries++) {
-		int i = mv_mc_best_fit(k, n);
+		int i = mv_mc_best_fit(k, n, flags);
 		if (i < 0)
 			break;
 		uintptr_t c = a->e[i].start;
@@ -158,7 +167,9 @@ static long serve(size_t n)
 		MV_MC_BUMP(a, MV_MC_MISSES, 1);
 	}
 	mv_unlock(&a->lock);
-	if (s) {
+	if (s && !cfg.recycle_resident && !mv_raw_failed(mv_own3(SYS_madvise, s, n, MADV_DONTNEED))) {
+		count_atomic(k, MV_MC_ZERO_DONTNEED);
+	} else if (s) {
 		enum mv_zero_how how = mv_zero_fresh((void *)s, n, cfg.zero_max);
 		count_atomic(k, how == MV_ZERO_MEMSET ? MV_MC_ZERO_MEMSET
 				: how == MV_ZERO_PAGEMAP ? MV_MC_ZERO_PAGEMAP : MV_MC_ZERO_DONTNEED);
@@ -180,6 +191,8 @@ static int cache_put(uintptr_t s, size_t n)
 	struct mv_arena *a = mv_mc_arena(k);
 	uint64_t now = mv_mc_now();
 	uint32_t origin;
+	struct mv_reg_entry was;
+	uint32_t flags = mv_reg_lookup(s, &was) == 0 ? was.flags & MAP_NORESERVE : 0;
 	mv_lock(&a->lock);
 	if (mv_reg_hold(s, s + n, k, MV_REG_RECYCLABLE, &origin) < 0) {
 		mv_unlock(&a->lock);
@@ -193,7 +206,7 @@ static int cache_put(uintptr_t s, size_t n)
 		mv_unlock(&a->lock);
 		return -1;
 	}
-	mv_mc_insert(k, s, s + n, now, 0, origin);
+	mv_mc_insert(k, s, s + n, now, 0, origin, flags);
 	MV_MC_BUMP(a, MV_MC_CACHED, 1);
 	/* Age this arena now and then even without the worker (fork child). */
 	if (++a->ops >= 64) {
@@ -233,7 +246,7 @@ static int defer_put(uintptr_t s, size_t n)
 	}
 	if (a->n >= mv_mc_cap())
 		mv_mc_release_oldest(k); /* another thread of this arena is about to drain */
-	mv_mc_insert(k, s, s + n, now, cfg.zap_first, 0); /* queued ranges all merge */
+	mv_mc_insert(k, s, s + n, now, cfg.zap_first, 0, 0); /* queued ranges all merge */
 	MV_MC_BUMP(a, MV_MC_DEFERRED, 1);
 	MV_MC_BUMP(a, MV_MC_DEFERRED_BYTES, n);
 	int drain = a->n >= mv_mc_cap() || mv_mc_bytes() > cfg.cache_bytes;
@@ -289,7 +302,7 @@ static long on_mmap(const struct mv_request *q)
 	uintptr_t a = (uintptr_t)q->addr;
 	size_t n = page_up(q->len);
 	if (servable(q, n)) {
-		long s = serve(n);
+		long s = serve(n, (uint32_t)q->flags & MAP_NORESERVE);
 		if (s)
 			return s;
 	}
@@ -304,6 +317,56 @@ static long on_mmap(const struct mv_request *q)
 	return r;
 }
 
+/* A munmap over several mappings (jemalloc gives merged extents back in one
+ * call) is kept as one range per mapping, each lying in one kernel VMA, so
+ * each can be handed out again alone. Every piece must be known and LIVE,
+ * else nothing is kept. When a piece cannot be kept (it changed, or the
+ * budget is spent) it and everything after it are unmapped in one call:
+ * the kernel cuts at most where the program's own munmap would, plus the
+ * boundary at that piece, which only shortens the VMA the pieces before it
+ * lie in. Returns 1 with the result in *r when taken, else 0. */
+#define MAX_PIECES 16
+/* A LIVE piece the registry would let be held for recycling (a sealed or
+ * locked one is left to the kernel's whole-call answer). */
+static int keepable(const struct mv_reg_entry *e)
+{
+	return e->state == MV_REG_LIVE && e->advice == 0 && e->prot == RW &&
+	       (e->flags & (MAP_TYPE | MAP_ANONYMOUS)) == (MAP_PRIVATE | MAP_ANONYMOUS);
+}
+
+static int cache_put_pieces(uintptr_t a, size_t n, long *r)
+{
+	uintptr_t lo[MAX_PIECES], hi[MAX_PIECES];
+	size_t np = 0;
+	struct mv_reg_entry e;
+	for (uintptr_t at = a; at < a + n; np++) {
+		if (np == MAX_PIECES || mv_reg_lookup(at, &e) < 0 || e.start > at || !keepable(&e))
+			return 0;
+		uint32_t origin = e.origin;
+		uintptr_t end = e.end;
+		while (end < a + n && mv_reg_lookup(end, &e) == 0 && e.start == end && e.origin == origin &&
+		       keepable(&e))
+			end = e.end;
+		lo[np] = at;
+		hi[np] = end < a + n ? end : a + n;
+		at = hi[np];
+	}
+	if (np < 2 || cache_put(lo[0], hi[0] - lo[0]) < 0)
+		return 0;
+	*r = 0;
+	for (size_t i = 1; i < np; i++) {
+		if (cache_put(lo[i], hi[i] - lo[i]) == 0)
+			continue;
+		struct mv_request rest = { .kind = MV_MUNMAP, .addr = (void *)lo[i], .len = a + n - lo[i] };
+		count_atomic(mv_mc_mine(), MV_MC_PASSED);
+		mv_mc_resolve(lo[i], a + n);
+		mv_reg_forget(lo[i], a + n);
+		*r = plain(&rest);
+		break;
+	}
+	return 1;
+}
+
 static long on_munmap(const struct mv_request *q)
 {
 	uintptr_t a = (uintptr_t)q->addr;
@@ -313,6 +376,11 @@ static long on_munmap(const struct mv_request *q)
 	if (n <= cfg.max_range && taken(q) && !mv_mc_unmap_failed() &&
 	    (cfg.mode == MV_MUNMAP_RECYCLE ? cache_put(a, n) : defer_put(a, n)) == 0)
 		return 0;
+	if (n <= cfg.max_range && cfg.mode == MV_MUNMAP_RECYCLE && taken(q) && !mv_mc_unmap_failed()) {
+		long r;
+		if (cache_put_pieces(a, n, &r))
+			return r;
+	}
 	count_atomic(mv_mc_mine(), MV_MC_PASSED);
 	mv_mc_resolve(a, a + n);
 	mv_reg_forget(a, a + n);
@@ -703,6 +771,7 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	cfg.max_age_ns = (uint64_t)o->munmap_max_age_ms * 1000000u;
 	cfg.psi = o->munmap_psi;
 	cfg.callers = o->munmap_callers;
+	cfg.recycle_resident = o->munmap_recycle_resident;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
 	int self = mv_probe_get()->pidfd_self;
 	mv_zero_init(self);
@@ -729,6 +798,11 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 void mv_munmap_set_zap_first(int on)
 {
 	cfg.zap_first = on;
+}
+
+void mv_munmap_set_recycle_resident(int on)
+{
+	cfg.recycle_resident = on;
 }
 
 void mv_munmap_set_callers(int callers)

@@ -78,10 +78,12 @@ MV_TEST_HOOK void mv_munmap_drain(void);
 /* Switch strategy (everything held is given back first; passthrough takes
  * the library's calls off this file). */
 MV_TEST_HOOK void mv_munmap_set_mode(int mode);
-/* Zap first or not; whose calls a strategy takes (enum mv_munmap_callers);
- * the largest recycled range cleared with memset; read memory pressure from
- * another file. */
+/* Zap first or not; keep a recycled range's pages resident or not
+ * (munmap.recycle_resident); whose calls a strategy takes (enum
+ * mv_munmap_callers); the largest recycled range cleared with memset; read
+ * memory pressure from another file. */
 MV_TEST_HOOK void mv_munmap_set_zap_first(int on);
+MV_TEST_HOOK void mv_munmap_set_recycle_resident(int on);
 MV_TEST_HOOK void mv_munmap_set_callers(int callers);
 MV_TEST_HOOK void mv_munmap_set_zero_max(uint64_t bytes);
 MV_TEST_HOOK void mv_munmap_set_psi_path(const char *path);

@@ -369,7 +369,7 @@ static int class_ok(const struct mv_reg_entry *e, int cls)
 	switch (cls) {
 	case MV_REG_RECYCLABLE:
 		return anon_private && !(e->flags & ~(unsigned)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-							      MAP_FIXED_NOREPLACE | MAP_POPULATE)) &&
+							      MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE)) &&
 		       e->prot == (PROT_READ | PROT_WRITE) && (e->advice & ~MV_ADV_NOMERGE) == 0;
 	case MV_REG_DEFERRABLE:
 		return anon_private && !(e->flags & (MAP_HUGETLB | MAP_LOCKED | MAP_GROWSDOWN)) &&

@@ -114,12 +114,12 @@ int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
 void mv_reg_counts(size_t *entries, size_t *held);
 /* Bytes of own memory the registry's tree nodes take now, and at most so far. */
 size_t mv_reg_bytes(size_t *peak);
-/* Test hooks. The shard table is set up. The entry containing addr: 0, or
- * -1 when addr is unknown. Check the invariants (search order, heap order of
- * the priorities, disjoint, inside one slot and its shard, merged, counts):
- * 0, or -1. Forget everything. */
+/* The entry containing addr. 0, or -1 when addr is unknown. */
+int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
+/* Test hooks. The shard table is set up. Check the invariants (search order,
+ * heap order of the priorities, disjoint, inside one slot and its shard,
+ * merged, counts): 0, or -1. Forget everything. */
 MV_TEST_HOOK int mv_reg_ready(void);
-MV_TEST_HOOK int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 MV_TEST_HOOK int mv_reg_check(void);
 MV_TEST_HOOK void mv_reg_reset(void);
 

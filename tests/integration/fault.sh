@@ -126,9 +126,9 @@ expect_runs "munmap refused for good"
 expect_said "munmap refused for good" "munmap: the kernel refused to unmap a kept range (error 12); munmap passes through unchanged"
 stat_ge "munmap refused for good: munmaps pass through afterwards" munmap.passed_through 100
 
-# ---- clearing recycled memory, probing the kernel ------------------------------
+# ---- clearing recycled memory kept resident, probing the kernel ---------------
 for f in "madvise:EAGAIN" "process_madvise:EINVAL,madvise:EAGAIN" "mincore:ENOMEM"; do
-	fault_run "$f" "$REC,munmap.zero_memset_max:0" $SH
+	fault_run "$f" "$REC,munmap.recycle_resident:true,munmap.zero_memset_max:0" $SH
 	expect_runs "recycle, $f"
 	expect_quiet "recycle, $f"
 	expect_shadow "recycle, $f"
@@ -137,7 +137,7 @@ done
 check_eq "zero_fill without madvisor" "0" "$?"
 for f in "madvise:EAGAIN" "process_madvise:EINVAL,madvise:EAGAIN" "openat:EACCES:pagemap,madvise:EAGAIN" \
 	"pread64:EIO,process_madvise:EINVAL,madvise:EAGAIN"; do
-	fault_run "$f" "munmap:recycle,munmap.zero_memset_max:0" "$ITEST/zero_fill"
+	fault_run "$f" "munmap:recycle,munmap.recycle_resident:true,munmap.zero_memset_max:0" "$ITEST/zero_fill"
 	expect_runs "zero_fill, $f"
 	expect_quiet "zero_fill, $f"
 	check_eq "zero_fill, $f: every recycled page reads zero" "$(cat "$TMPD/ref")" "$(cat "$TMPD/out")"
@@ -200,9 +200,10 @@ stat_is "sweep, userfaultfd refused: sweep inactive" ptmodel.sweep.active false
 if [ "$SWEEP_OK" = no ]; then
 	skip "sweep cases: the probe finds PT_RECLAIM $PT_RECLAIM, userfaultfd $UFFD here: the sweep stays off"
 else
-# userfaultfd refused in the fork children only (the first call is the
-# parent's): expected there, said nowhere; the parent's sweep stays on.
-fault_run "userfaultfd@1:EPERM" "sweep:on" $SHADOW -t 2 -n 500 -f 100
+# userfaultfd refused in the fork children only (the first two calls are the
+# parent's: the probe's and the sweep's): expected there, said nowhere; the
+# parent's sweep stays on.
+fault_run "userfaultfd@2:EPERM" "sweep:on" $SHADOW -t 2 -n 500 -f 100
 expect_runs "sweep, a fork child's userfaultfd refused" children
 expect_shadow "sweep, a fork child's userfaultfd refused"
 expect_quiet "sweep, a fork child's userfaultfd refused"
