@@ -17,8 +17,6 @@ static void refuse(int fd, int strict, const char *key, const char *why)
 		_exit(2);
 }
 
-#define NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
-
 void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int fd)
 {
@@ -56,12 +54,12 @@ void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struc
 	if (reclaim && !kernel()->pt_reclaim) {
 		if (plain_vma) {
 			mv_out_say(fd, 0, "whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones",
-				   "pt_reclaim: ", NO_PT_RECLAIM, NULL);
+				   "pt_reclaim: ", MV_NO_PT_RECLAIM, NULL);
 			reclaim = MV_PTR_REMAP;
 			p->plain_vma = plain_vma;
 		} else {
 			refuse(fd, o->strict, "pt_reclaim",
-			       NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
+			       MV_NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
 					     " replace cores with fresh ones");
 			reclaim = MV_PTR_OFF;
 		}

@@ -33,12 +33,7 @@ int mv_ptm_enabled(void)
 static int sweep_possible(const struct mv_probe *k, int stderr_fd)
 {
 	if (!k->pt_reclaim) {
-		char buf[160];
-		struct mv_outbuf out;
-		mv_out_init(&out, buf, sizeof(buf), stderr_fd);
-		mv_out_str(&out, "madvisor: sweep: this kernel does not free page tables on MADV_DONTNEED"
-				 " (PT_RECLAIM, Linux 6.14+ on x86_64); the sweep stays off\n");
-		mv_out_flush(&out);
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: ", MV_NO_PT_RECLAIM, NULL);
 		return 0;
 	}
 	if (!k->userfaultfd) {
