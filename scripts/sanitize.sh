@@ -22,32 +22,10 @@ for arg in "$@"; do
 	esac
 done
 
-# ---- dependencies (same style as scripts/setup.sh) ------------------------------
+# ---- dependencies ---------------------------------------------------------------
 # gcc's runtimes for --enable-asan/--enable-tsan; clang-14 and compiler-rt
 # (libFuzzer, clang's ASan/UBSan) for --enable-fuzz (scripts/fuzz.sh).
-PACKAGES="libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev"
-missing=""
-for p in $PACKAGES; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
-done
-if [ -n "$missing" ]; then
-	SUDO=""
-	if [ "$(id -u)" != 0 ]; then
-		if command -v sudo >/dev/null 2>&1; then
-			SUDO="sudo"
-		else
-			echo "sanitize: need root (or sudo) to install:$missing" >&2
-			exit 1
-		fi
-	fi
-	echo "sanitize: installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+sh "$top/scripts/setup.sh" libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev
 [ "$deps_only" = yes ] && exit 0
 
 # ---- builds --------------------------------------------------------------------

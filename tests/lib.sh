@@ -92,27 +92,18 @@ tsan_build() { case ${SAN_PRELOAD##*/} in *tsan*) return 0 ;; *) return 1 ;; esa
 # exact_rows ALLOC: "all-exact" when nothing but the program can make calls
 # madvisor sees (glibc's own calls are invisible), for compare_counts.
 exact_rows() { if [ "$1" = glibc ] && [ -z "$SAN_PRELOAD" ]; then echo all-exact; fi; }
-alloc_so() {
-	case $1 in
-	glibc) echo "" ;;
-	jemalloc) echo "$JEMALLOC_SO" ;;
-	tcmalloc) echo "$TCMALLOC_SO" ;;
-	tcmalloc_minimal) echo "$TCMALLOC_MINIMAL_SO" ;;
-	mimalloc) echo "$MIMALLOC_SO" ;;
-	*) bail "unknown allocator $1" ;;
-	esac
-}
+# alloc_so ALLOC: the allocator's shared object (tests/env.sh, from configure).
 have_alloc() { [ "$1" = glibc ] || [ -n "$(alloc_so "$1")" ]; }
 # The LD_PRELOAD value: madvisor first, the allocator behind it. In a
 # sanitizer build (configure --enable-asan/--enable-tsan) the sanitizer
 # runtime has to come before both.
 preload_for() {
-	_so=$(alloc_so "$1")
+	_so=$(alloc_so "$1") || bail "unknown allocator $1"
 	echo "${SAN_PRELOAD:+$SAN_PRELOAD:}$MV_LIB${_so:+:$_so}"
 }
 # The same without madvisor.
 plain_preload_for() {
-	_so=$(alloc_so "$1")
+	_so=$(alloc_so "$1") || bail "unknown allocator $1"
 	echo "${SAN_PRELOAD:+$SAN_PRELOAD${_so:+:}}$_so"
 }
 

@@ -12,7 +12,7 @@
 
 /* ---- the decision ------------------------------------------------------------ */
 
-void mv_adapt_cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o)
+static void cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o)
 {
 	c->psi_high = o->adaptive_psi_high;
 	c->psi_low = o->adaptive_psi_low < o->adaptive_psi_high ? o->adaptive_psi_low : o->adaptive_psi_high;
@@ -235,10 +235,10 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	if (!o->adaptive)
 		return 0;
 	if (!mv_alloc_backend() || !mv_alloc_backend()->purge) {
-		mv_out_stderr("madvisor: adaptive: no allocator API to purge through; the controller stays off\n");
+		mv_out_say(2, 0, "the controller stays off", "adaptive: no allocator API to purge through", NULL);
 		return -1;
 	}
-	mv_adapt_cfg_from(&cfg, o);
+	cfg_from(&cfg, o);
 	mv_pressure_setup(&src, o->adaptive_pressure_file, o->adaptive_cgroup_dir);
 	memcpy(rep.psi_path, src.psi_path, sizeof(rep.psi_path));
 	memcpy(rep.cg_dir, src.cg_dir, sizeof(rep.cg_dir));

@@ -78,7 +78,6 @@ void mv_adapt_purged(struct mv_adapt_state *s, const struct mv_adapt_cfg *c, int
 /* Charge CPU time spent to the budget (and the counters). */
 void mv_adapt_charge(struct mv_adapt_state *s, uint64_t cpu_ns);
 const char *mv_adapt_reason_name(enum mv_adapt_reason r);
-void mv_adapt_cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o);
 
 /* What reports show. */
 struct mv_adaptive_report {

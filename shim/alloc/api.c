@@ -1,4 +1,4 @@
-/* alloc_api.c - bind the detected allocator's backend; snapshots and
+/* api.c - bind the detected allocator's backend; snapshots and
  * allocator-wide purges through it, counted for reports. */
 #include <dlfcn.h>
 #include <string.h>
@@ -23,7 +23,7 @@ static void *sym(const char *name)
 	return p;
 }
 
-const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind)
+static const struct mv_alloc_backend *backend_for(enum mv_allocator kind)
 {
 	switch (kind) {
 	case MV_ALLOC_JEMALLOC:
@@ -43,7 +43,7 @@ int mv_alloc_init(const struct mv_allocator_info *a)
 {
 	Dl_info di;
 	void *m = mv_own_dlsym(RTLD_DEFAULT, "malloc");
-	const struct mv_alloc_backend *b = mv_alloc_backend_for(a->kind);
+	const struct mv_alloc_backend *b = backend_for(a->kind);
 	bound = NULL;
 	detected = a->kind;
 	if (!b || !m || !dladdr(m, &di))

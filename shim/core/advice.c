@@ -1,40 +1,23 @@
-/* policy.c - madvise strategies for allocator purges. */
+/* advice.c - advice transforms: madvise strategies for allocator purges. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "core/advice.h"
 #include "core/kernel.h"
+#include "core/split.h"
 #include "sys/outbuf.h"
 #include "core/stats.h"
 #include "sys/ownsys.h"
 
-#define PAGE 4096UL
-#define PMD (2UL << 20)
-
-/* One line: "madvisor: KEY: WHY; THEN". */
-static void say(int fd, const char *key, const char *why, const char *then)
-{
-	char buf[400];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, ": ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, then);
-	mv_out_flush(&o);
-}
-
 static void refuse(int fd, int strict, const char *key, const char *why)
 {
-	say(fd, key, why, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
+	mv_out_say(fd, 0, strict ? "exiting (strict)" : "allocator purges pass through unchanged", key, ": ", why,
+		   NULL);
 	if (strict)
 		_exit(2);
 }
 
-#define NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
-
-void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
+void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int fd)
 {
 	int mode = o->madvise, reclaim = o->pt_reclaim ? MV_PTR_MADVISE : MV_PTR_OFF;
@@ -70,13 +53,13 @@ void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struc
 	}
 	if (reclaim && !kernel()->pt_reclaim) {
 		if (plain_vma) {
-			say(fd, "pt_reclaim", NO_PT_RECLAIM,
-			    "; whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones\n");
+			mv_out_say(fd, 0, "whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones",
+				   "pt_reclaim: ", MV_NO_PT_RECLAIM, NULL);
 			reclaim = MV_PTR_REMAP;
 			p->plain_vma = plain_vma;
 		} else {
 			refuse(fd, o->strict, "pt_reclaim",
-			       NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
+			       MV_NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
 					     " replace cores with fresh ones");
 			reclaim = MV_PTR_OFF;
 		}
@@ -137,44 +120,25 @@ static int fold(long r, long *result)
 	return 0;
 }
 
-long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
+long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q)
 {
-	int asked = q->advice, edge = asked;
-	uintptr_t a = (uintptr_t)q->addr;
-	size_t len = (q->len + PAGE - 1) & ~(PAGE - 1);
-
-	if (asked != MADV_FREE && asked != MADV_DONTNEED)
-		return mv_kernel_call(q);
-	/* Bad arguments (and the empty call) go as they are: the kernel's error. */
-	if ((a & (PAGE - 1)) || q->len == 0 || len < q->len || a + len < a)
-		return mv_kernel_call(q);
-
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim == MV_PTR_MADVISE ? MADV_DONTNEED : edge;
-	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
-	int flags = 0;
-	int remap = p->pt_reclaim == MV_PTR_REMAP && hi > lo && p->plain_vma(lo, hi, &flags);
-	if ((core == edge && !remap) || hi <= lo) {
-		if (edge == asked)
-			return advise(q->addr, q->len, asked);
-		mv_stats_policy(MV_POL_CONVERTED, 1);
-		return advise(q->addr, q->len, edge);
-	}
-	/* Whole 2 MiB regions as one DONTNEED (frees their page tables under
-	 * PT_RECLAIM) or one fresh mapping, the ragged edges as the mode says. */
+	struct mv_split s;
 	long result = 0;
-	mv_stats_policy(MV_POL_CORES, 1);
-	mv_stats_policy(MV_POL_CORE_BYTES, hi - lo);
-	if (edge != asked)
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, &s);
+	if (!s.n)
+		return mv_kernel_call(q);
+	if (s.core >= 0) {
+		mv_stats_policy(MV_POL_CORES, 1);
+		mv_stats_policy(MV_POL_CORE_BYTES, s.part[s.core].len);
+	}
+	if (s.converted)
 		mv_stats_policy(MV_POL_CONVERTED, 1);
-	if (lo > a && fold(advise((void *)a, lo - a, edge), &result) < 0)
-		return result;
-	if (fold(remap ? remap_core(lo, hi, flags) : advise((void *)lo, hi - lo, core), &result) < 0)
-		return result;
-	if (a + len > hi)
-		fold(advise((void *)hi, a + len - hi, edge), &result);
+	for (int i = 0; i < s.n; i++) {
+		uintptr_t lo = s.part[i].addr, len = s.part[i].len;
+		long r = s.part[i].advice == MV_SPLIT_REMAP ? remap_core(lo, lo + len, s.remap_flags)
+							    : advise((void *)lo, len, s.part[i].advice);
+		if (fold(r, &result) < 0)
+			break;
+	}
 	return result;
 }

@@ -1,20 +1,20 @@
-/* policy.h - which strategy a request gets.
+/* advice.h - advice transforms: what an allocator's purge becomes.
  *
- * madvise strategies transform an allocator's purge; they never postpone it
+ * The madvise strategies transform an allocator's purge; they never postpone it
  * and never widen it. A call is the allocator's when it comes from the code of
  * the object that defines malloc (jemalloc, tcmalloc or mimalloc, loaded as a
  * shared object): those calls advise the allocator's own private anonymous
  * memory, so changing MADV_FREE and MADV_DONTNEED into each other keeps the
  * kernel's result. Everything else passes through unchanged. */
-#ifndef MADVISOR_POLICY_H
-#define MADVISOR_POLICY_H
+#ifndef MADVISOR_ADVICE_H
+#define MADVISOR_ADVICE_H
 
 #include "core/allocator.h"
 #include "core/options.h"
 #include "sys/probe.h"
 #include "core/request.h"
 
-/* How pt_reclaim gives whole 2 MiB cores back (mv_policy.pt_reclaim). */
+/* How pt_reclaim gives whole 2 MiB cores back (mv_advice.pt_reclaim). */
 enum mv_pt_reclaim_how {
 	MV_PTR_OFF,
 	MV_PTR_MADVISE, /* one MADV_DONTNEED: the kernel frees the table (PT_RECLAIM, 6.14+) */
@@ -29,7 +29,7 @@ enum mv_pt_reclaim_how {
  * (munmap.h); without it nothing is vouched for. */
 typedef int (*mv_plain_vma_fn)(uintptr_t lo, uintptr_t hi, int *flags);
 
-struct mv_policy {
+struct mv_advice {
 	int active;           /* some strategy applies to allocator calls */
 	int madvise_mode;     /* enum mv_madvise_mode in force */
 	int pt_reclaim;       /* enum mv_pt_reclaim_how: whole 2 MiB cores go as one DONTNEED or a fresh mapping */
@@ -43,16 +43,17 @@ struct mv_policy {
  * A fallback (pt_reclaim by fresh mappings where the kernel lacks
  * PT_RECLAIM) is said in one line. kernel may be NULL when no strategy needs
  * the probe; plain_vma NULL when no map registry runs. */
-void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
+void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int stderr_fd);
 
-/* Whether the policy applies to this request. */
-static inline int mv_policy_applies(const struct mv_policy *p, const struct mv_request *q)
+/* Whether the transforms apply to this request. */
+static inline int mv_advice_applies(const struct mv_advice *p, const struct mv_request *q)
 {
 	return p->active && q->kind == MV_MADVISE && (uintptr_t)q->caller - p->alloc_lo < p->alloc_hi - p->alloc_lo;
 }
 
-/* Execute an allocator's madvise under policy p. Returns the kernel-style result. */
-long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q);
+/* Execute an allocator's madvise under the transforms p (split.h). Returns the
+ * kernel-style result. */
+long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q);
 
 #endif

@@ -30,7 +30,7 @@ enum mv_opt_id {
 	MV_OPT_TIME_EVERY,
 	MV_OPT_MADVISE,
 	MV_OPT_PT_RECLAIM,
-	/* allocator knobs (alloc_api.h), adaptive controller, live stats, attribution */
+	/* allocator knobs (alloc/api.h), adaptive controller, live stats, attribution */
 	MV_OPT_JEMALLOC_DIRTY_DECAY_MS,
 	MV_OPT_JEMALLOC_MUZZY_DECAY_MS,
 	MV_OPT_JEMALLOC_BACKGROUND_THREAD,
@@ -87,7 +87,7 @@ struct mv_options {
 	uint32_t time_every;             /* time one call in N per row (power of two) */
 	int madvise;                     /* enum mv_madvise_mode: how allocator purges are sent */
 	bool pt_reclaim;                 /* allocator purges: whole 2 MiB cores as one MADV_DONTNEED */
-	/* allocator knobs: applied only when a source sets them (alloc_api.h) */
+	/* allocator knobs: applied only when a source sets them (alloc/api.h) */
 	uint32_t jemalloc_dirty_decay_ms;
 	uint32_t jemalloc_muzzy_decay_ms;
 	bool jemalloc_background_thread;

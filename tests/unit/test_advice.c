@@ -1,4 +1,4 @@
-/* test_policy.c - madvise strategies on real memory: which strategies are
+/* test_advice.c - madvise strategies on real memory: which strategies are
  * allowed for which allocator, what each does to the advice, whole-2 MiB
  * cores freeing their page tables, and the kernel's errors kept. */
 #include <errno.h>
@@ -35,14 +35,14 @@ static struct mv_allocator_info lib(enum mv_allocator kind)
 	return a;
 }
 
-/* Run mv_policy_init and return what it printed (one line or ""). */
-static const char *init(struct mv_policy *p, struct mv_options *o, struct mv_allocator_info a,
+/* Run mv_advice_init and return what it printed (one line or ""). */
+static const char *init(struct mv_advice *p, struct mv_options *o, struct mv_allocator_info a,
 			const struct mv_probe *(*k)(void))
 {
 	static char out[512];
 	int fd[2];
 	pipe(fd);
-	mv_policy_init(p, o, &a, k, vouch, fd[1]);
+	mv_advice_init(p, o, &a, k, vouch, fd[1]);
 	close(fd[1]);
 	ssize_t n = read(fd[0], out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = 0;
@@ -61,7 +61,7 @@ static int lines(const char *s)
 static void test_gating(void)
 {
 	struct mv_options o;
-	struct mv_policy p;
+	struct mv_advice p;
 	mv_options_defaults(&o);
 	tap_ok(!*init(&p, &o, lib(MV_ALLOC_JEMALLOC), kernel_yes) && !p.active, "default: nothing active, silent");
 
@@ -105,18 +105,18 @@ static void test_gating(void)
 	       "pt_reclaim on");
 
 	struct mv_request q = { .kind = MV_MADVISE, .caller = (void *)0x1800 };
-	tap_ok(mv_policy_applies(&p, &q), "a call from the allocator's code is the allocator's");
+	tap_ok(mv_advice_applies(&p, &q), "a call from the allocator's code is the allocator's");
 	q.caller = (void *)0x2000;
-	tap_ok(!mv_policy_applies(&p, &q), "a call from elsewhere is not");
+	tap_ok(!mv_advice_applies(&p, &q), "a call from elsewhere is not");
 	q.caller = (void *)0x1800;
 	q.kind = MV_PROCESS_MADVISE;
-	tap_ok(!mv_policy_applies(&p, &q), "only madvise is transformed");
+	tap_ok(!mv_advice_applies(&p, &q), "only madvise is transformed");
 
 	o.strict = true;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", 1);
-		mv_policy_init(&p, &o, &(struct mv_allocator_info){ .kind = MV_ALLOC_GLIBC }, kernel_yes, NULL, null);
+		mv_advice_init(&p, &o, &(struct mv_allocator_info){ .kind = MV_ALLOC_GLIBC }, kernel_yes, NULL, null);
 		_exit(0);
 	}
 	int st;
@@ -132,10 +132,10 @@ static char *region(size_t n_pmd)
 	return b;
 }
 
-static long run(const struct mv_policy *p, void *a, size_t len, int advice)
+static long run(const struct mv_advice *p, void *a, size_t len, int advice)
 {
 	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice };
-	return mv_policy_madvise(p, &q);
+	return mv_advice_madvise(p, &q);
 }
 
 static uint64_t pol(int c)
@@ -147,7 +147,7 @@ static uint64_t pol(int c)
 
 static void test_semantics(void)
 {
-	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED };
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED };
 	char *b = region(1);
 	memset(b, 1, 2 * PG);
 	uint64_t conv = pol(MV_POL_CONVERTED);
@@ -183,7 +183,7 @@ static void test_semantics(void)
 
 static void test_cores(void)
 {
-	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE };
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE };
 	int reclaim = mv_probe_get()->pt_reclaim; /* what this kernel does with the core */
 	size_t n = 6;
 	char *b = region(n);
