@@ -7,6 +7,7 @@
 #include "sys/clock.h"
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
+#include "core/runtime.h"
 
 void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 		      const struct mv_allocator_info *alloc, uint64_t start_ns)
@@ -25,6 +26,16 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	mv_alloc_gather(&r->alloc_api);
 	mv_adaptive_gather(&r->adaptive);
 	r->attrib = mv_attrib_gather(r->ticks_per_sec);
+}
+
+void mv_report_features(struct mv_outbuf *o, int json)
+{
+	for (int i = 0; i < mv_rt.nfeatures; i++) {
+		const struct mv_feature *f = &mv_rt.features[i];
+		void (*emit)(struct mv_outbuf *) = json ? f->emit_json : f->emit_text;
+		if (emit)
+			emit(o);
+	}
 }
 
 double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row)

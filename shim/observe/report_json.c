@@ -5,8 +5,6 @@
 #include <string.h>
 #include "mvconfig.h"
 #include "core/hot.h"
-#include "ptmodel/hook.h"
-#include "munmap/munmap.h"
 
 static void key(struct mv_outbuf *o, const char *k)
 {
@@ -211,8 +209,7 @@ int mv_report_json(const struct mv_report *r, int fd)
 	mv_out_str(&o, "},");
 	kernel_obj(&o, r->kernel);
 	policy_obj(&o, r);
-	mv_ptm_report_json(&o);
-	mv_munmap_report_json(&o);
+	mv_report_features(&o, 1);
 	key(&o, "config");
 	config_obj(&o, r->opt);
 	mv_out_char(&o, ',');

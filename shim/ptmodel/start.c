@@ -1,6 +1,5 @@
-/* ptmodel_start.c - turning the page-table model and the sweep on, fork, and
- * the "ptmodel" part of the stats report. */
-#include "core/hot.h"
+/* start.c - turning the page-table model and the sweep on, fork, and the
+ * "ptmodel" part of the stats report. */
 #include "core/options.h"
 #include "sys/outbuf.h"
 #include "sys/procstat.h"
@@ -11,9 +10,9 @@
 
 static int enabled;
 static uint32_t budget_pct;
-static struct mv_task sample_task = { .name = "ptmodel", .period_ns = 200000000u,
+struct mv_task mv_ptm_worker_task = { .name = "ptmodel", .period_ns = 200000000u,
 				      .run = mv_ptm_sample_task, .arg = &budget_pct };
-static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
+struct mv_task mv_sweep_worker_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
 
 static void say_no_pagemap(int err, const char *then)
 {
@@ -25,7 +24,7 @@ int mv_ptm_enabled(void)
 	return enabled;
 }
 
-int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
+int mv_ptm_start(const struct mv_options *o, int pt_reclaim)
 {
 	if (!o->ptmodel && !o->sweep)
 		return 0;
@@ -42,12 +41,14 @@ int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
 	budget_pct = o->ptmodel_budget;
 	mv_ptm_sample_all(); /* what exists before the first event */
 	enabled = 1;
-	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
-	mv_worker_add(&sample_task);
-	if (o->sweep && mv_sweep_open(o->sweep_max, stderr_fd) == 0) {
-		__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
-		mv_worker_add(&sweep_task);
-	}
+	return 0;
+}
+
+int mv_sweep_start(const struct mv_options *o, int stderr_fd)
+{
+	if (!o->sweep || !enabled || mv_sweep_open(o->sweep_max, stderr_fd) != 0)
+		return -1;
+	__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -59,8 +60,6 @@ void mv_ptm_atfork_child(void)
 	if (r < 0)
 		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
-	mv_sweep_atfork_child();
-	mv_worker_ensure();
 }
 
 static void kv(struct mv_outbuf *o, const char *k, uint64_t v)

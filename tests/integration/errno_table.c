@@ -358,8 +358,8 @@ static void cases_syscall(void)
 #define SYS_mseal 462
 #endif
 
-/* Calls that act on ranges: mlock family, msync, mincore, mseal, pkey_mprotect. */
-static void cases_edges(void)
+/* Range calls: mlock family, msync, mincore, mseal, pkey_mprotect. */
+static void cases_range_calls(void)
 {
 	unsigned char vec[8];
 	char *p = MAPRW(4 * PG);
@@ -409,6 +409,6 @@ int main(void)
 	cases_mprotect();
 	cases_posix_madvise();
 	cases_syscall();
-	cases_edges();
+	cases_range_calls();
 	return 0;
 }

@@ -21,7 +21,7 @@ int main(void)
 	struct mv_options o;
 	mv_options_defaults(&o);
 	o.ptmodel = 1;
-	if (mv_ptm_start(&o, 0, 2) != 0) {
+	if (mv_ptm_start(&o, 0) != 0) {
 		tap_skip("the page-table model cannot start here (no /proc/self/pagemap?)");
 		return tap_done();
 	}

@@ -1,5 +1,5 @@
-/* test_edges.c - calls that act on mapped ranges under munmap:recycle
- * (edges.h): on a cached range mlock, munlock, msync, mincore, mseal and
+/* test_rangecalls.c - range calls (request.h) under munmap:recycle: on a
+ * cached range mlock, munlock, msync, mincore, mseal and
  * pkey_mprotect fail as on unmapped memory; the marks they leave (locked,
  * sealed, protection key) keep a range out of the cache; mlockall stops
  * caching until munlockall. And `munmap.callers`: the strategy takes only the
@@ -17,17 +17,18 @@
 static void on_cached_ranges(void)
 {
 	static const struct {
-		enum mv_edge_op op;
-		long a, b;
+		enum mv_kind kind;
+		long arg;
+		int pkey;
 		const char *name;
 	} calls[] = {
-		{ MV_EDGE_MLOCK, 0, 0, "mlock" },
-		{ MV_EDGE_MLOCK2, 0, 0, "mlock2" },
-		{ MV_EDGE_MUNLOCK, 0, 0, "munlock" },
-		{ MV_EDGE_MSYNC, MS_SYNC, 0, "msync" },
-		{ MV_EDGE_MINCORE, 0, 0, "mincore" },
-		{ MV_EDGE_MSEAL, 0, 0, "mseal" },
-		{ MV_EDGE_PKEY_MPROTECT, PROT_READ, 0, "pkey_mprotect" },
+		{ MV_MLOCK, 0, 0, "mlock" },
+		{ MV_MLOCK2, 0, 0, "mlock2" },
+		{ MV_MUNLOCK, 0, 0, "munlock" },
+		{ MV_MSYNC, MS_SYNC, 0, "msync" },
+		{ MV_MINCORE, 0, 0, "mincore" },
+		{ MV_MSEAL, 0, 0, "mseal" },
+		{ MV_PKEY_MPROTECT, PROT_READ, 0, "pkey_mprotect" },
 	};
 	unsigned char vec[4];
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
@@ -35,8 +36,8 @@ static void on_cached_ranges(void)
 		memset(p, 7, 4 * PG);
 		uint64_t resolved = counter(MV_MC_RESOLVED);
 		tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p), "%s: the range is cached", calls[i].name);
-		long a = calls[i].op == MV_EDGE_MINCORE ? (long)vec : calls[i].a;
-		long r = do_edge(calls[i].op, p + PG, PG, a, calls[i].b);
+		long arg = calls[i].kind == MV_MINCORE ? (long)vec : calls[i].arg;
+		long r = do_range_call(calls[i].kind, p + PG, PG, arg, calls[i].pkey);
 		tap_ok(r == -ENOMEM, "%s on a cached range: ENOMEM, as after a real munmap (got %ld)", calls[i].name, r);
 		tap_ok(!mapped(p + PG) && counter(MV_MC_RESOLVED) == resolved + 1,
 		       "%s: the range was unmapped first", calls[i].name);
@@ -45,15 +46,15 @@ static void on_cached_ranges(void)
 	/* mlock rounds an unaligned start down: the page it lands in counts. */
 	char *p = anon(2);
 	do_munmap(p, 2 * PG);
-	tap_ok(do_edge(MV_EDGE_MLOCK, p + 100, 10, 0, 0) == -ENOMEM && !mapped(p),
+	tap_ok(do_range_call(MV_MLOCK, p + 100, 10, 0, 0) == -ENOMEM && !mapped(p),
 	       "mlock of an unaligned address in a cached page: ENOMEM");
 	mv_munmap_drain();
 	/* Argument errors stay the kernel's. */
 	p = anon(2);
-	tap_ok(do_edge(MV_EDGE_MSYNC, p + 1, PG, MS_SYNC, 0) == -EINVAL, "msync of an unaligned address: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MSYNC, p, PG, MS_SYNC | MS_ASYNC, 0) == -EINVAL, "msync with MS_SYNC|MS_ASYNC: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MLOCK2, p, PG, 0x100, 0) == -EINVAL, "mlock2 with an unknown flag: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MINCORE, p, PG, (long)vec, 0) == 0 && (vec[0] & 1) == 0,
+	tap_ok(do_range_call(MV_MSYNC, p + 1, PG, MS_SYNC, 0) == -EINVAL, "msync of an unaligned address: EINVAL");
+	tap_ok(do_range_call(MV_MSYNC, p, PG, MS_SYNC | MS_ASYNC, 0) == -EINVAL, "msync with MS_SYNC|MS_ASYNC: EINVAL");
+	tap_ok(do_range_call(MV_MLOCK2, p, PG, 0x100, 0) == -EINVAL, "mlock2 with an unknown flag: EINVAL");
+	tap_ok(do_range_call(MV_MINCORE, p, PG, (long)vec, 0) == 0 && (vec[0] & 1) == 0,
 	       "mincore of a live, untouched range: 0, not resident");
 	do_munmap(p, 2 * PG);
 	mv_munmap_drain();
@@ -64,26 +65,26 @@ static void marks(void)
 {
 	uint64_t cached = counter(MV_MC_CACHED);
 	char *p = anon(4);
-	long r = do_edge(MV_EDGE_MLOCK, p, 4 * PG, 0, 0);
+	long r = do_range_call(MV_MLOCK, p, 4 * PG, 0, 0);
 	tap_ok(r == 0 || r == -EPERM || r == -ENOMEM || r == -EAGAIN, "mlock of a live range: %ld", r);
 	tap_ok(do_munmap(p, 4 * PG) == 0 && !mapped(p) && counter(MV_MC_CACHED) == cached,
 	       "an mlocked range is really unmapped, never cached");
 
 	p = anon(4);
-	do_edge(MV_EDGE_MLOCK, p, 4 * PG, 0, 0);
-	tap_ok(do_edge(MV_EDGE_MUNLOCK, p, 4 * PG, 0, 0) == 0, "munlock of it: 0");
+	do_range_call(MV_MLOCK, p, 4 * PG, 0, 0);
+	tap_ok(do_range_call(MV_MUNLOCK, p, 4 * PG, 0, 0) == 0, "munlock of it: 0");
 	tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p) && counter(MV_MC_CACHED) == cached + 1,
 	       "once unlocked it is cached again");
 	mv_munmap_drain();
 
 	p = anon(4);
-	r = do_edge(MV_EDGE_PKEY_MPROTECT, p, 4 * PG, RW, 0);
+	r = do_range_call(MV_PKEY_MPROTECT, p, 4 * PG, RW, 0);
 	tap_ok(r == 0, "pkey_mprotect with the default key: 0");
 	tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p), "with the default key the range stays recyclable");
 	mv_munmap_drain();
 
 	p = anon(4);
-	r = do_edge(MV_EDGE_MSEAL, p, 4 * PG, 0, 0);
+	r = do_range_call(MV_MSEAL, p, 4 * PG, 0, 0);
 	if (r == -ENOSYS || r == -EINVAL) {
 		tap_skip("mseal: not supported by this kernel");
 		tap_skip("munmap of a sealed range: mseal not supported by this kernel");
@@ -100,16 +101,16 @@ static void lock_all(void)
 {
 	char *p = anon(4);
 	do_munmap(p, 4 * PG);
-	tap_ok(do_edge(MV_EDGE_MLOCKALL, NULL, 0, 0, 0) == -EINVAL && mapped(p),
+	tap_ok(do_range_call(MV_MLOCKALL, NULL, 0, 0, 0) == -EINVAL && mapped(p),
 	       "mlockall(0): EINVAL, and caching goes on");
-	long r = do_edge(MV_EDGE_MLOCKALL, NULL, 0, MCL_FUTURE | MCL_ONFAULT, 0);
+	long r = do_range_call(MV_MLOCKALL, NULL, 0, MCL_FUTURE | MCL_ONFAULT, 0);
 	tap_ok(r == 0 || r == -EPERM || r == -ENOMEM, "mlockall(MCL_FUTURE|MCL_ONFAULT): %ld", r);
 	tap_ok(!mapped(p) && mv_mc_bytes() == 0, "mlockall gives every held range back first");
 	uint64_t cached = counter(MV_MC_CACHED);
 	char *q = anon(4);
 	tap_ok(q && do_munmap(q, 4 * PG) == 0 && !mapped(q) && counter(MV_MC_CACHED) == cached,
 	       "after mlockall a munmap is a real munmap");
-	tap_ok(do_edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0) == 0, "munlockall: 0");
+	tap_ok(do_range_call(MV_MUNLOCKALL, NULL, 0, 0, 0) == 0, "munlockall: 0");
 	q = anon(4);
 	tap_ok(do_munmap(q, 4 * PG) == 0 && mapped(q) && counter(MV_MC_CACHED) == cached + 1,
 	       "after munlockall ranges are cached again");
@@ -161,7 +162,7 @@ int main(void)
 	mv_options_defaults(&o);
 	o.munmap = MV_MUNMAP_RECYCLE;
 	o.munmap_max_age_ms = 10000;
-	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_RECYCLE, "recycling starts");
+	tap_ok(mv_feature_start("munmap", &o, 2) == 1, "recycling starts");
 	mv_munmap_set_psi_path("/nonexistent");
 	on_cached_ranges();
 	marks();
