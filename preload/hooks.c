@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <linux/mman.h>
 #include "route/handle.h"
+#include "munmap/munmap.h"
 #include "sys/rawsys.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -232,6 +233,9 @@ EXPORT long syscall(long n, ...)
 	case SYS_pkey_mprotect:
 		return as_int(range_call(MV_PKEY_MPROTECT, (void *)a, (size_t)b, c, (int)d, __builtin_return_address(0)));
 	case SYS_mseal: return as_int(range_call(MV_MSEAL, (void *)a, (size_t)b, c, 0, __builtin_return_address(0)));
+	case SYS_userfaultfd: /* from now on ranges may be registered unseen */
+		mv_munmap_note_userfaultfd();
+		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	default:
 		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	}

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/kernel.h"
 #include "sys/ownmem.h"
+#include "sys/once.h"
 #include "core/hot.h"
 #include "core/trace.h"
 #include "observe/report.h"
@@ -80,6 +81,7 @@ __attribute__((constructor)) static void mv_init(void)
 		return;
 	}
 	mv_ownmem_reserve(); /* before the program's calls, so never in one of its holes */
+	mv_once_start();     /* likewise: the flags a process tree shares */
 	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();

@@ -6,32 +6,42 @@
 #include "core/kernel.h"
 #include "sys/outbuf.h"
 #include "core/stats.h"
+#include "sys/ownsys.h"
 
 #define PAGE 4096UL
 #define PMD (2UL << 20)
 
-static void refuse(int fd, int strict, const char *key, const char *why)
+/* One line: "madvisor: KEY: WHY; THEN". */
+static void say(int fd, const char *key, const char *why, const char *then)
 {
-	char buf[320];
+	char buf[400];
 	struct mv_outbuf o;
 	mv_out_init(&o, buf, sizeof(buf), fd);
 	mv_out_str(&o, "madvisor: ");
 	mv_out_str(&o, key);
 	mv_out_str(&o, ": ");
 	mv_out_str(&o, why);
-	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
+	mv_out_str(&o, then);
 	mv_out_flush(&o);
+}
+
+static void refuse(int fd, int strict, const char *key, const char *why)
+{
+	say(fd, key, why, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
 	if (strict)
 		_exit(2);
 }
 
+#define NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
+
 void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
-		    const struct mv_probe *(*kernel)(void), int fd)
+		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int fd)
 {
-	int mode = o->madvise, reclaim = o->pt_reclaim;
+	int mode = o->madvise, reclaim = o->pt_reclaim ? MV_PTR_MADVISE : MV_PTR_OFF;
 	p->active = 0;
 	p->madvise_mode = MV_MADVISE_PASSTHROUGH;
-	p->pt_reclaim = 0;
+	p->pt_reclaim = MV_PTR_OFF;
+	p->plain_vma = NULL;
 	if (mode == MV_MADVISE_PASSTHROUGH && !reclaim)
 		return;
 	const char *key = mode == MV_MADVISE_FREE_TO_DONTNEED   ? "madvise:free_to_dontneed"
@@ -59,9 +69,17 @@ void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struc
 		}
 	}
 	if (reclaim && !kernel()->pt_reclaim) {
-		refuse(fd, o->strict, "pt_reclaim",
-		       "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)");
-		reclaim = 0;
+		if (plain_vma) {
+			say(fd, "pt_reclaim", NO_PT_RECLAIM,
+			    "; whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones\n");
+			reclaim = MV_PTR_REMAP;
+			p->plain_vma = plain_vma;
+		} else {
+			refuse(fd, o->strict, "pt_reclaim",
+			       NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
+					     " replace cores with fresh ones");
+			reclaim = MV_PTR_OFF;
+		}
 	}
 	p->madvise_mode = mode;
 	p->pt_reclaim = reclaim;
@@ -75,6 +93,32 @@ static long advise(void *addr, size_t len, int advice)
 	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice };
 	mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
 	return mv_kernel_call(&q);
+}
+
+/* A whole 2 MiB core [lo, hi) of one plain mapping (plain_vma), where the
+ * kernel would leave its page table after MADV_DONTNEED: one mmap(MAP_FIXED)
+ * of fresh private anonymous memory reads zero and holds nothing, as after
+ * MADV_DONTNEED, re-merges with its neighbours, and the kernel frees the
+ * table with the old pages. A refused mmap (out of memory, the map count)
+ * falls back to MADV_DONTNEED; where it had unmapped the range before
+ * failing (older kernels), the range is mapped fresh again. Issued as the
+ * library's own calls (fault.c can fail them). */
+static long remap_core(uintptr_t lo, uintptr_t hi, int flags)
+{
+	mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
+	long r = mv_own6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE, flags | MAP_FIXED, -1, 0);
+	if (r == (long)lo) {
+		mv_stats_policy(MV_POL_REMAPPED, 1);
+		return 0;
+	}
+	r = advise((void *)lo, hi - lo, MADV_DONTNEED);
+	if (r == -ENOMEM) {
+		mv_stats_policy(MV_POL_KERNEL_CALLS, 1);
+		if (mv_own6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE, flags | MAP_FIXED, -1, 0) ==
+		    (long)lo)
+			r = 0;
+	}
+	return r;
 }
 
 /* Fold one part's result into the call's: the kernel goes on past unmapped
@@ -109,16 +153,18 @@ long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 		edge = MADV_DONTNEED;
 	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
 		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
+	int core = p->pt_reclaim == MV_PTR_MADVISE ? MADV_DONTNEED : edge;
 	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
-	if (core == edge || hi <= lo) {
+	int flags = 0;
+	int remap = p->pt_reclaim == MV_PTR_REMAP && hi > lo && p->plain_vma(lo, hi, &flags);
+	if ((core == edge && !remap) || hi <= lo) {
 		if (edge == asked)
 			return advise(q->addr, q->len, asked);
 		mv_stats_policy(MV_POL_CONVERTED, 1);
 		return advise(q->addr, q->len, edge);
 	}
-	/* Whole 2 MiB regions as one DONTNEED (frees their page tables), the
-	 * ragged edges as the mode says. */
+	/* Whole 2 MiB regions as one DONTNEED (frees their page tables under
+	 * PT_RECLAIM) or one fresh mapping, the ragged edges as the mode says. */
 	long result = 0;
 	mv_stats_policy(MV_POL_CORES, 1);
 	mv_stats_policy(MV_POL_CORE_BYTES, hi - lo);
@@ -126,7 +172,7 @@ long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 		mv_stats_policy(MV_POL_CONVERTED, 1);
 	if (lo > a && fold(advise((void *)a, lo - a, edge), &result) < 0)
 		return result;
-	if (fold(advise((void *)lo, hi - lo, core), &result) < 0)
+	if (fold(remap ? remap_core(lo, hi, flags) : advise((void *)lo, hi - lo, core), &result) < 0)
 		return result;
 	if (a + len > hi)
 		fold(advise((void *)hi, a + len - hi, edge), &result);

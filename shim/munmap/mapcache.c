@@ -5,6 +5,7 @@
 #include <time.h>
 #include "munmap/mapcache.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "munmap/registry.h"
 #include "sys/ownsys.h"
 
@@ -112,7 +113,8 @@ static void list_remove(struct mv_arena *a, uint32_t i)
 	a->e[i] = a->e[--a->n];
 }
 
-void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin)
+void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin,
+		  uint32_t flags)
 {
 	struct mv_arena *a = &arenas[k];
 	int left = -1, right = -1;
@@ -146,17 +148,17 @@ void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped
 	}
 	/* The caller made room. */
 	a->e[a->n++] = (struct mv_held){ .start = s, .end = e, .t_ns = now, .zapped = (uint32_t)zapped,
-					 .origin = origin };
+					 .origin = origin, .flags = flags };
 }
 
-int mv_mc_best_fit(unsigned k, size_t n)
+int mv_mc_best_fit(unsigned k, size_t n, uint32_t flags)
 {
 	struct mv_arena *a = &arenas[k];
 	int best = -1;
 	size_t best_len = 0;
 	for (uint32_t i = 0; i < a->n; i++) {
 		size_t len = a->e[i].end - a->e[i].start;
-		if (len < n)
+		if (len < n || a->e[i].flags != flags)
 			continue;
 		if (best < 0 || len < best_len || (len == best_len && a->e[i].t_ns > a->e[best].t_ns)) {
 			best = (int)i;
@@ -194,7 +196,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 	long r = mv_own2(SYS_munmap, lo, hi - lo);
 	if (mv_raw_failed(r))
 		r = mv_own2(SYS_munmap, lo, hi - lo);
-	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
+	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED) ||
+	    !mv_once(MV_ONCE_UNMAP))
 		return;
 	mv_out_stderr_error("munmap: the kernel refused to unmap a kept range", r,
 			    "munmap passes through unchanged from now on");

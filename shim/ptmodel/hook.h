@@ -32,14 +32,17 @@ void mv_ptm_sample_task(void *arg, uint64_t now_ns);
 /* --- start-up (start.c): the "ptmodel" and "sweep" features (route/features.c) --- */
 struct mv_options;
 struct mv_task;
-/* Set the model up as the options say (ptmodel, or sweep which needs it). 0,
- * or -1 with one line on stderr (the model then stays off). The router
- * then sets MV_ROUTE_MODEL and adds mv_ptm_worker_task (sampling). */
-int mv_ptm_start(const struct mv_options *o, int pt_reclaim);
+struct mv_probe;
+/* Set the model up as the options say (ptmodel, or sweep which needs it),
+ * for the kernel k (probe.h). 0, or -1 with one line on stderr (the model
+ * then stays off). The router then sets MV_ROUTE_MODEL and adds
+ * mv_ptm_worker_task (sampling). */
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k);
 extern struct mv_task mv_ptm_worker_task;
 /* Open the sweep when the options ask for it and the model is up: 0, or -1
- * (one line on stderr_fd when it was asked for). Its task: mv_sweep_worker_task. */
-int mv_sweep_start(const struct mv_options *o, int stderr_fd);
+ * (one line on stderr_fd when it was asked for, or when this kernel cannot
+ * run it). Its task: mv_sweep_worker_task. */
+int mv_sweep_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd);
 extern struct mv_task mv_sweep_worker_task;
 /* In a fork child: the model reads the child's own page tables. */
 void mv_ptm_atfork_child(void);

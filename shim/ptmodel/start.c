@@ -2,7 +2,9 @@
  * "ptmodel" part of the stats report. */
 #include "core/options.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/procstat.h"
+#include "sys/probe.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
 #include "ptmodel/sweep.h"
@@ -24,10 +26,32 @@ int mv_ptm_enabled(void)
 	return enabled;
 }
 
-int mv_ptm_start(const struct mv_options *o, int pt_reclaim)
+/* Whether the sweep can work on this kernel; if not, one line says why. It
+ * frees a table with one aligned 2 MiB MADV_DONTNEED (PT_RECLAIM) while a
+ * userfaultfd registration holds faults off. */
+static int sweep_possible(const struct mv_probe *k, int stderr_fd)
+{
+	if (!k->pt_reclaim) {
+		char buf[160];
+		struct mv_outbuf out;
+		mv_out_init(&out, buf, sizeof(buf), stderr_fd);
+		mv_out_str(&out, "madvisor: sweep: this kernel does not free page tables on MADV_DONTNEED"
+				 " (PT_RECLAIM, Linux 6.14+ on x86_64); the sweep stays off\n");
+		mv_out_flush(&out);
+		return 0;
+	}
+	if (!k->userfaultfd) {
+		mv_sweep_refuse(k->userfaultfd_err, stderr_fd);
+		return 0;
+	}
+	return 1;
+}
+
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k)
 {
 	if (!o->ptmodel && !o->sweep)
 		return 0;
+	int pt_reclaim = k->pt_reclaim;
 	int r = mv_ptm_init(pt_reclaim);
 	if (r == -1) {
 		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
@@ -44,9 +68,9 @@ int mv_ptm_start(const struct mv_options *o, int pt_reclaim)
 	return 0;
 }
 
-int mv_sweep_start(const struct mv_options *o, int stderr_fd)
+int mv_sweep_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd)
 {
-	if (!o->sweep || !enabled || mv_sweep_open(o->sweep_max, stderr_fd) != 0)
+	if (!o->sweep || !enabled || !sweep_possible(k, stderr_fd) || mv_sweep_open(o->sweep_max, stderr_fd) != 0)
 		return -1;
 	__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
 	return 0;
@@ -57,7 +81,7 @@ void mv_ptm_atfork_child(void)
 	if (!enabled)
 		return;
 	int r = mv_ptm_pagemap_reopen();
-	if (r < 0)
+	if (r < 0 && mv_once(MV_ONCE_PAGEMAP))
 		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
 }
@@ -101,6 +125,7 @@ void mv_ptm_report_json(struct mv_outbuf *o)
 	else
 		mv_out_u64(o, (uint64_t)ps.vm_pte_kb * 1024);
 	mv_out_char(o, ',');
+	kv(o, "model_bytes", mv_ptm_bytes());
 	kv(o, "events", mv_ptm_events());
 	kv(o, "samples", mv_ptm_samples());
 	kv(o, "sample_cpu_ns", mv_ptm_sample_cpu_ns());

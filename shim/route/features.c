@@ -21,12 +21,10 @@
  *  - alloc, then attrib, before the fork row: both call into the allocator
  *    (attribution also dlopens libunwind, which mallocs), so the allocator
  *    has registered its own fork handlers by then. Ours, registered later,
- *    prepare before the allocator's prefork takes its locks, which
- *    attribution's prepare needs (it unwinds, and the first unwind on a
- *    thread mallocs), and their child part runs after the allocator's
- *    postfork, so that starting the worker there may malloc. Attribution
- *    primes libunwind before any thread of ours runs: no row above it has a
- *    task.
+ *    run their child part after the allocator's postfork, so that starting
+ *    the worker there may malloc, and prepare before its prefork takes its
+ *    locks. Attribution primes libunwind before any thread of ours runs: no
+ *    row above it has a task.
  *  - the fork row before every row that holds locks across calls or runs on
  *    the worker: none of them is ever on without the handlers.
  *  - trace before ptmodel: the trace holds the model's first sample; the
@@ -70,9 +68,12 @@ static void core_child(void)
 	mv_rt.start_ns = mv_clock_mono_ns();
 }
 
+/* pt_reclaim's fresh cores need the munmap strategies' map registry (the
+ * munmap row, below). */
 static int start_advice(const struct mv_options *o, int fd)
 {
-	mv_policy_init(&mv_hot.policy, o, &mv_rt.allocator, mv_probe_get, fd);
+	mv_policy_init(&mv_hot.policy, o, &mv_rt.allocator, mv_probe_get,
+		       o->munmap != MV_MUNMAP_PASSTHROUGH ? mv_munmap_plain_vma : NULL, fd);
 	return mv_hot.policy.active;
 }
 
@@ -115,12 +116,12 @@ static int start_trace(const struct mv_options *o, int fd)
 static int start_ptmodel(const struct mv_options *o, int fd)
 {
 	(void)fd; /* its lines go to stderr */
-	return (o->ptmodel || o->sweep) && mv_ptm_start(o, mv_probe_get()->pt_reclaim) == 0;
+	return (o->ptmodel || o->sweep) && mv_ptm_start(o, mv_probe_get()) == 0;
 }
 
 static int start_sweep(const struct mv_options *o, int fd)
 {
-	return mv_sweep_start(o, fd) == 0;
+	return mv_sweep_start(o, mv_probe_get(), fd) == 0;
 }
 
 static int start_munmap(const struct mv_options *o, int fd)
@@ -136,7 +137,7 @@ static const struct mv_feature features[] = {
 	{ .name = "stats", .route = MV_ROUTE_COUNT, .start = start_stats },
 	{ .name = "alloc", .start = start_alloc },
 	{ .name = "attrib", .route = MV_ROUTE_COUNT | MV_ROUTE_ATTRIB, .start = start_attrib,
-	  .prepare = mv_attrib_atfork_prepare, .child = mv_attrib_atfork_child },
+	  .child = mv_attrib_atfork_child },
 	{ .name = "fork", .start = start_fork },
 	{ .name = "adaptive", .start = start_adaptive, .tick = &mv_adaptive_worker_task, .tick_in_child = 1 },
 	{ .name = "live", .route = MV_ROUTE_COUNT, .start = start_live, .tick = &mv_live_worker_task,
