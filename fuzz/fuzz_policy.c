@@ -41,6 +41,8 @@
 #include "sys/rawsys.h"
 #include "munmap/registry.h"
 #include "core/runtime.h"
+#include "route/features.h"
+#include "route/handle.h"
 #include "policy_model.h"
 
 #define MAX_STEPS 64
@@ -367,7 +369,7 @@ static void setup(void)
 	o.munmap_max_range = 2UL << 20;
 	o.munmap_max_age_ms = 3600000;        /* ageing only when an op ticks */
 	o.munmap_psi = 0;
-	if (mv_munmap_start(&o, 2) != MV_MUNMAP_DEFER)
+	if (mv_feature_start("munmap", &o, 2) != 1)
 		abort();
 	mv_munmap_set_psi_path("/nonexistent");
 	mv_rt.allocator.text_lo = 1;          /* caller 1 is the allocator */

@@ -65,7 +65,7 @@ static int well_formed(const uint8_t *b, size_t n)
 		memcpy(&r, b + off, sizeof(r));
 		switch (r.type) {
 		case MV_TR_CALL: {
-			if (r.kind >= MV_KIND_COUNT || (r.bits & ~3u))
+			if (r.kind >= MV_FIRST_RANGE_CALL || (r.bits & ~3u))
 				return 0;
 			if (r.bits & MV_TR_FAILED)
 				break;

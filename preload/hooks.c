@@ -1,16 +1,17 @@
 /* hooks.c - the interposed functions.
  *
- * Each wrapper captures its arguments in a request, hands it to mv_handle()
- * and returns the result the way libc would (-1/MAP_FAILED and errno on
- * failure, errno untouched on success). Nothing here allocates or locks. */
+ * Each wrapper reads the route (route/handle.h), captures its arguments in a
+ * request, hands it to mv_handle_inline() (straight to the kernel when nothing
+ * is routed, else through the features that are on) and returns the result
+ * the way libc would (-1/MAP_FAILED and errno on failure, errno untouched on
+ * success). Nothing here allocates or locks. */
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/mman.h>
-#include "core/request.h"
-#include "munmap/rangecalls.h"
+#include "route/handle.h"
 #include "munmap/munmap.h"
 #include "sys/rawsys.h"
 #include "sys/linux.h"
@@ -40,47 +41,53 @@ static inline void *as_ptr(long r)
 static inline __attribute__((always_inline)) long do_madvise(void *addr, size_t len, int advice,
 							   const void *caller)
 {
+	unsigned route = mv_route(MV_MADVISE);
 	struct mv_request q = { .kind = MV_MADVISE, .addr = addr, .len = len, .advice = advice,
 				.caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 static inline __attribute__((always_inline)) long do_munmap(void *addr, size_t len, const void *caller)
 {
+	unsigned route = mv_route(MV_MUNMAP);
 	struct mv_request q = { .kind = MV_MUNMAP, .addr = addr, .len = len, .caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 static inline __attribute__((always_inline)) long do_mmap(void *addr, size_t len, int prot, int flags,
 							 int fd, off_t off, const void *caller)
 {
+	unsigned route = mv_route(MV_MMAP);
 	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot,
 				.flags = flags, .fd = fd, .off = off, .caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 static inline __attribute__((always_inline)) long do_mremap(void *old, size_t old_len, size_t new_len,
 							   int flags, void *new_addr, const void *caller)
 {
+	unsigned route = mv_route(MV_MREMAP);
 	struct mv_request q = { .kind = MV_MREMAP, .addr = old, .len = old_len, .new_len = new_len,
 				.flags = flags, .new_addr = new_addr, .caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 static inline __attribute__((always_inline)) long do_mprotect(void *addr, size_t len, int prot,
 							     const void *caller)
 {
+	unsigned route = mv_route(MV_MPROTECT);
 	struct mv_request q = { .kind = MV_MPROTECT, .addr = addr, .len = len, .prot = prot, .caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 static inline __attribute__((always_inline)) long do_process_madvise(int pidfd, const struct iovec *iov,
 								    size_t vlen, int advice, unsigned int flags,
 								    const void *caller)
 {
+	unsigned route = mv_route(MV_PROCESS_MADVISE);
 	struct mv_request q = { .kind = MV_PROCESS_MADVISE, .fd = pidfd, .iov = iov, .vlen = vlen,
 				.advice = advice, .flags = (int)flags, .caller = caller };
-	return mv_handle(&q);
+	return mv_handle_inline(&q, route);
 }
 
 EXPORT HOT int madvise(void *addr, size_t len, int advice)
@@ -91,9 +98,10 @@ EXPORT HOT int madvise(void *addr, size_t len, int advice)
 EXPORT int posix_madvise(void *addr, size_t len, int advice)
 {
 	/* POSIX: the error is the return value and errno is left alone. */
+	unsigned route = mv_route(MV_POSIX_MADVISE);
 	struct mv_request q = { .kind = MV_POSIX_MADVISE, .addr = addr, .len = len, .advice = advice,
 				.caller = __builtin_return_address(0) };
-	long r = mv_handle(&q);
+	long r = mv_handle_inline(&q, route);
 	return mv_raw_failed(r) ? (int)-r : 0;
 }
 
@@ -135,59 +143,61 @@ EXPORT HOT int mprotect(void *addr, size_t len, int prot)
 	return (int)as_int(do_mprotect(addr, len, prot, __builtin_return_address(0)));
 }
 
-/* Calls that act on mapped ranges (edges.h): not counted, but they must see
- * the ranges a munmap strategy holds as unmapped. */
-static inline long edge(enum mv_edge_op op, const void *addr, size_t len, long a, long b)
+/* Range calls (request.h): they act on mapped ranges. */
+static inline __attribute__((always_inline)) long range_call(enum mv_kind kind, const void *addr, size_t len,
+							    long arg, int pkey, const void *caller)
 {
-	struct mv_edge c = { .op = op, .addr = (void *)addr, .len = len, .a = a, .b = b };
-	return mv_edge_call(&c);
+	unsigned route = mv_route(kind);
+	struct mv_request q = { .kind = kind, .addr = (void *)addr, .len = len, .arg = arg, .pkey = pkey,
+				.caller = caller };
+	return mv_handle_inline(&q, route);
 }
 
 EXPORT int mlock(const void *addr, size_t len)
 {
-	return (int)as_int(edge(MV_EDGE_MLOCK, addr, len, 0, 0));
+	return (int)as_int(range_call(MV_MLOCK, addr, len, 0, 0, __builtin_return_address(0)));
 }
 
 EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
 {
-	return (int)as_int(edge(MV_EDGE_MLOCK2, addr, len, flags, 0));
+	return (int)as_int(range_call(MV_MLOCK2, addr, len, flags, 0, __builtin_return_address(0)));
 }
 
 EXPORT int munlock(const void *addr, size_t len)
 {
-	return (int)as_int(edge(MV_EDGE_MUNLOCK, addr, len, 0, 0));
+	return (int)as_int(range_call(MV_MUNLOCK, addr, len, 0, 0, __builtin_return_address(0)));
 }
 
 EXPORT int mlockall(int flags)
 {
-	return (int)as_int(edge(MV_EDGE_MLOCKALL, NULL, 0, flags, 0));
+	return (int)as_int(range_call(MV_MLOCKALL, NULL, 0, flags, 0, __builtin_return_address(0)));
 }
 
 EXPORT int munlockall(void)
 {
-	return (int)as_int(edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0));
+	return (int)as_int(range_call(MV_MUNLOCKALL, NULL, 0, 0, 0, __builtin_return_address(0)));
 }
 
 EXPORT int msync(void *addr, size_t len, int flags)
 {
-	return (int)as_int(edge(MV_EDGE_MSYNC, addr, len, flags, 0));
+	return (int)as_int(range_call(MV_MSYNC, addr, len, flags, 0, __builtin_return_address(0)));
 }
 
 EXPORT int mincore(void *addr, size_t len, unsigned char *vec)
 {
-	return (int)as_int(edge(MV_EDGE_MINCORE, addr, len, (long)vec, 0));
+	return (int)as_int(range_call(MV_MINCORE, addr, len, (long)vec, 0, __builtin_return_address(0)));
 }
 
 EXPORT int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
 {
-	return (int)as_int(edge(MV_EDGE_PKEY_MPROTECT, addr, len, prot, pkey));
+	return (int)as_int(range_call(MV_PKEY_MPROTECT, addr, len, prot, pkey, __builtin_return_address(0)));
 }
 
 /* glibc >= 2.41 declares it; older ones reach it through syscall(). */
 EXPORT int mseal(void *addr, size_t len, unsigned long flags);
 EXPORT int mseal(void *addr, size_t len, unsigned long flags)
 {
-	return (int)as_int(edge(MV_EDGE_MSEAL, addr, len, (long)flags, 0));
+	return (int)as_int(range_call(MV_MSEAL, addr, len, (long)flags, 0, __builtin_return_address(0)));
 }
 
 
@@ -215,15 +225,16 @@ EXPORT long syscall(long n, ...)
 	case SYS_process_madvise:
 		return as_int(do_process_madvise((int)a, (const struct iovec *)b, (size_t)c, (int)d,
 						 (unsigned int)e, __builtin_return_address(0)));
-	case SYS_mlock: return as_int(edge(MV_EDGE_MLOCK, (void *)a, (size_t)b, 0, 0));
-	case SYS_mlock2: return as_int(edge(MV_EDGE_MLOCK2, (void *)a, (size_t)b, c, 0));
-	case SYS_munlock: return as_int(edge(MV_EDGE_MUNLOCK, (void *)a, (size_t)b, 0, 0));
-	case SYS_mlockall: return as_int(edge(MV_EDGE_MLOCKALL, NULL, 0, a, 0));
-	case SYS_munlockall: return as_int(edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0));
-	case SYS_msync: return as_int(edge(MV_EDGE_MSYNC, (void *)a, (size_t)b, c, 0));
-	case SYS_mincore: return as_int(edge(MV_EDGE_MINCORE, (void *)a, (size_t)b, c, 0));
-	case SYS_pkey_mprotect: return as_int(edge(MV_EDGE_PKEY_MPROTECT, (void *)a, (size_t)b, c, d));
-	case SYS_mseal: return as_int(edge(MV_EDGE_MSEAL, (void *)a, (size_t)b, c, 0));
+	case SYS_mlock: return as_int(range_call(MV_MLOCK, (void *)a, (size_t)b, 0, 0, __builtin_return_address(0)));
+	case SYS_mlock2: return as_int(range_call(MV_MLOCK2, (void *)a, (size_t)b, c, 0, __builtin_return_address(0)));
+	case SYS_munlock: return as_int(range_call(MV_MUNLOCK, (void *)a, (size_t)b, 0, 0, __builtin_return_address(0)));
+	case SYS_mlockall: return as_int(range_call(MV_MLOCKALL, NULL, 0, a, 0, __builtin_return_address(0)));
+	case SYS_munlockall: return as_int(range_call(MV_MUNLOCKALL, NULL, 0, 0, 0, __builtin_return_address(0)));
+	case SYS_msync: return as_int(range_call(MV_MSYNC, (void *)a, (size_t)b, c, 0, __builtin_return_address(0)));
+	case SYS_mincore: return as_int(range_call(MV_MINCORE, (void *)a, (size_t)b, c, 0, __builtin_return_address(0)));
+	case SYS_pkey_mprotect:
+		return as_int(range_call(MV_PKEY_MPROTECT, (void *)a, (size_t)b, c, (int)d, __builtin_return_address(0)));
+	case SYS_mseal: return as_int(range_call(MV_MSEAL, (void *)a, (size_t)b, c, 0, __builtin_return_address(0)));
 	case SYS_userfaultfd: /* from now on ranges may be registered unseen */
 		mv_munmap_note_userfaultfd();
 		return as_int(mv_raw6(n, a, b, c, d, e, f));

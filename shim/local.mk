@@ -23,7 +23,7 @@ shim_libshim_la_SOURCES = \
 # core/: the request, global state, the kernel call, advice transforms,
 # counters, options and configuration, allocator detection, the trace.
 shim_libshim_la_SOURCES += \
-	shim/core/request.h shim/core/hot.h shim/core/runtime.h shim/core/state.c \
+	shim/core/request.h shim/core/hot.h shim/core/runtime.h shim/core/feature.h shim/core/state.c \
 	shim/core/kernel.c shim/core/kernel.h \
 	shim/core/advice.c shim/core/advice.h shim/core/split.h \
 	shim/core/stats.c shim/core/stats.h \
@@ -31,11 +31,10 @@ shim_libshim_la_SOURCES += \
 	shim/core/config.c shim/core/config.h \
 	shim/core/allocator.c shim/core/allocator.h \
 	shim/core/trace.c shim/core/trace.h
-# munmap/: munmap strategies: dispatch, recycling, deferral, range calls,
-# the map registry, the held-range cache, zeroing.
+# munmap/: munmap strategies: dispatch (range calls too), recycling,
+# deferral, the map registry, the held-range cache, zeroing.
 shim_libshim_la_SOURCES += \
 	shim/munmap/munmap.c shim/munmap/munmap.h \
-	shim/munmap/rangecalls.c shim/munmap/rangecalls.h \
 	shim/munmap/registry.c shim/munmap/registry.h \
 	shim/munmap/mapcache.c shim/munmap/mapcache.h \
 	shim/munmap/zero.c shim/munmap/zero.h
@@ -58,7 +57,9 @@ shim_libshim_la_SOURCES += \
 	shim/observe/report_alloc.c shim/observe/report_prom.c \
 	shim/observe/live.c shim/observe/live.h \
 	shim/observe/attrib.c shim/observe/attrib.h shim/observe/attrib_unwind.c
-# route/: the one place that knows every feature: routes each request
-# through the features that are on.
+# route/: the one place that knows every feature: the table of features in
+# their order (start-up, fork, report) and the routing of each request
+# through those that are on.
 shim_libshim_la_SOURCES += \
-	shim/route/handle.c
+	shim/route/handle.c shim/route/handle.h \
+	shim/route/features.c shim/route/features.h

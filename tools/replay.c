@@ -77,7 +77,7 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 		size_t off = sizeof(*h) + i * sizeof(*r);
 		int ok = r->type >= MV_TR_CALL && r->type <= MV_TR_DROPPED;
 		if (ok && r->type == MV_TR_CALL) {
-			ok = r->kind < MV_KIND_COUNT && (r->bits & ~(MV_TR_ALLOC | MV_TR_FAILED)) == 0;
+			ok = r->kind < MV_FIRST_RANGE_CALL && (r->bits & ~(MV_TR_ALLOC | MV_TR_FAILED)) == 0;
 			/* Addresses of successful calls lie in the user address space. */
 			uint64_t at = r->kind == MV_MMAP || r->kind == MV_MREMAP ? r->aux : r->addr;
 			uint64_t l = r->kind == MV_MREMAP ? r->len2 : r->len;

@@ -161,7 +161,7 @@ static struct mv_pressure_src src;
 static int running;
 static int eager;                      /* adaptive.eager */
 static void run(void *arg, uint64_t now);
-static struct mv_task task = { .name = "adaptive", .run = run };
+struct mv_task mv_adaptive_worker_task = { .name = "adaptive", .run = run };
 
 static uint64_t thread_cpu_ns(void)
 {
@@ -226,7 +226,7 @@ static void run(void *arg, uint64_t now)
 	if (need || a == MV_ADAPT_PURGE)
 		mv_adapt_charge(&rep.state, thread_cpu_ns() - c0);
 	/* The worker reads the period after this returns. */
-	task.period_ns = rep.state.purging ? cfg.purge_interval_ns : cfg.interval_ns;
+	mv_adaptive_worker_task.period_ns = rep.state.purging ? cfg.purge_interval_ns : cfg.interval_ns;
 }
 
 int mv_adaptive_start(const struct mv_options *o, int fd)
@@ -246,9 +246,9 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	eager = o->adaptive_eager;
 	rep.enabled = 1;
 	rep.last_rss = rep.last_free = -1;
-	task.period_ns = cfg.interval_ns;
+	mv_adaptive_worker_task.period_ns = cfg.interval_ns;
 	running = 1;
-	return mv_worker_add(&task);
+	return 0;
 }
 
 void mv_adaptive_gather(struct mv_adaptive_report *out)

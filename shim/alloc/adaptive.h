@@ -90,8 +90,11 @@ struct mv_adaptive_report {
 	uint32_t interval_ms;
 };
 
-/* Start the controller if adaptive:true (constructor). 0 or -1. */
+/* Set the controller up if adaptive:true (the "adaptive" feature's start,
+ * route/features.c, which then adds its task to the worker). 0 or -1. */
 int mv_adaptive_start(const struct mv_options *o, int fd);
+struct mv_task;
+extern struct mv_task mv_adaptive_worker_task;
 /* Copy the controller's state for a report (consistent snapshot). */
 void mv_adaptive_gather(struct mv_adaptive_report *out);
 

@@ -6,13 +6,15 @@
 #include "sys/linux.h"
 
 static struct mv_next next;
+int mv_kernel_next_on;
 __thread int mv_kernel_in_next __attribute__((tls_model("initial-exec")));
 
-void mv_kernel_set_next(const struct mv_next *n)
+int mv_kernel_set_next(const struct mv_next *n)
 {
 	struct mv_next none = { 0 };
 	next = n ? *n : none;
-	mv_hot.have_next = next.mmap || next.munmap || next.mremap || next.madvise || next.mprotect;
+	mv_kernel_next_on = next.mmap || next.munmap || next.mremap || next.madvise || next.mprotect;
+	return mv_kernel_next_on;
 }
 
 int mv_kernel_from_next(const void *pc)
@@ -70,26 +72,13 @@ void mv_kernel_set_msync(int (*fn)(void *, size_t, int))
 	__atomic_store_n(&libc_msync, fn, __ATOMIC_RELEASE);
 }
 
-long mv_kernel_range(const struct mv_edge *c)
+long mv_kernel_msync(const struct mv_request *q)
 {
-	switch (c->op) {
-	case MV_EDGE_MLOCK: return mv_raw2(SYS_mlock, c->addr, c->len);
-	case MV_EDGE_MLOCK2: return mv_raw3(SYS_mlock2, c->addr, c->len, c->a);
-	case MV_EDGE_MUNLOCK: return mv_raw2(SYS_munlock, c->addr, c->len);
-	case MV_EDGE_MLOCKALL: return mv_raw1(SYS_mlockall, c->a);
-	case MV_EDGE_MUNLOCKALL: return mv_raw0(SYS_munlockall);
-	case MV_EDGE_MSYNC: {
-		int (*fn)(void *, size_t, int) = __atomic_load_n(&libc_msync, __ATOMIC_ACQUIRE);
-		if (!fn)
-			return mv_raw3(SYS_msync, c->addr, c->len, c->a);
-		int saved = errno;
-		long r = fn(c->addr, c->len, (int)c->a) == 0 ? 0 : -errno;
-		errno = saved;
-		return r;
-	}
-	case MV_EDGE_MINCORE: return mv_raw3(SYS_mincore, c->addr, c->len, c->a);
-	case MV_EDGE_MSEAL: return mv_raw3(SYS_mseal, c->addr, c->len, c->a);
-	case MV_EDGE_PKEY_MPROTECT: return mv_raw4(SYS_pkey_mprotect, c->addr, c->len, c->a, c->b);
-	}
-	return -ENOSYS;
+	int (*fn)(void *, size_t, int) = __atomic_load_n(&libc_msync, __ATOMIC_ACQUIRE);
+	if (!fn)
+		return mv_raw3(SYS_msync, q->addr, q->len, q->arg);
+	int saved = errno;
+	long r = fn(q->addr, q->len, (int)q->arg) == 0 ? 0 : -errno;
+	errno = saved;
+	return r;
 }

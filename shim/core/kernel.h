@@ -1,9 +1,11 @@
 /* kernel.h - the only place that issues the program's memory calls.
  *
- * By default requests go to the kernel as raw system calls. When another
- * preloaded library defines one of the functions (gperftools exports its own
- * mmap/munmap/mremap), the interposer installs that definition as the "next"
- * function so the chain behind madvisor stays intact. */
+ * By default requests go to the kernel as raw system calls (msync through
+ * libc's, a cancellation point, once the constructor has found it). When
+ * another preloaded library defines one of the functions (gperftools exports
+ * its own mmap/munmap/mremap), the interposer installs that definition as the
+ * "next" function so the chain behind madvisor stays intact. Below the
+ * library's state: nothing here reads mv_hot. */
 #ifndef MADVISOR_KERNEL_H
 #define MADVISOR_KERNEL_H
 
@@ -12,7 +14,6 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include "sys/rawsys.h"
-#include "core/hot.h"
 
 struct mv_next {
 	/* Code of the object(s) defining the next functions: a call coming from
@@ -26,8 +27,11 @@ struct mv_next {
 };
 
 /* Install functions that requests of each kind must go through; NULL members
- * (and a NULL argument) mean raw system calls. */
-void mv_kernel_set_next(const struct mv_next *next);
+ * (and a NULL argument) mean raw system calls. Returns whether any is set
+ * (the caller then routes calls off the straight path: hot.h's MV_ROUTE_NEXT). */
+int mv_kernel_set_next(const struct mv_next *next);
+/* Whether a next function is installed. */
+extern int mv_kernel_next_on;
 
 /* True while this thread is inside a "next" function installed above. A
  * call arriving meanwhile (the next function coming back into the library, or
@@ -39,8 +43,15 @@ extern __thread int mv_kernel_in_next __attribute__((tls_model("initial-exec")))
  * the next function's own code (rather than from a signal handler). */
 int mv_kernel_from_next(const void *pc);
 
+/* msync through libc's (a cancellation point) once set, else raw. */
+long mv_kernel_msync(const struct mv_request *q);
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+
 /* Issue the request as raw system calls, ignoring any next function. */
-static inline long mv_kernel_raw(const struct mv_request *q)
+static inline __attribute__((always_inline)) long mv_kernel_raw(const struct mv_request *q)
 {
 	switch (q->kind) {
 	case MV_POSIX_MADVISE:
@@ -62,6 +73,24 @@ static inline long mv_kernel_raw(const struct mv_request *q)
 			       (long)q->new_addr, 0);
 	case MV_MPROTECT:
 		return mv_raw3(SYS_mprotect, q->addr, q->len, q->prot);
+	case MV_MLOCK:
+		return mv_raw2(SYS_mlock, q->addr, q->len);
+	case MV_MLOCK2:
+		return mv_raw3(SYS_mlock2, q->addr, q->len, q->arg);
+	case MV_MUNLOCK:
+		return mv_raw2(SYS_munlock, q->addr, q->len);
+	case MV_MLOCKALL:
+		return mv_raw1(SYS_mlockall, q->arg);
+	case MV_MUNLOCKALL:
+		return mv_raw0(SYS_munlockall);
+	case MV_MSYNC:
+		return mv_kernel_msync(q);
+	case MV_MINCORE:
+		return mv_raw3(SYS_mincore, q->addr, q->len, q->arg);
+	case MV_MSEAL:
+		return mv_raw3(SYS_mseal, q->addr, q->len, q->arg);
+	case MV_PKEY_MPROTECT:
+		return mv_raw4(SYS_pkey_mprotect, q->addr, q->len, q->arg, q->pkey);
 	case MV_KIND_COUNT:
 		break;
 	}
@@ -75,35 +104,11 @@ long mv_kernel_call_next(const struct mv_request *req);
  * errno is preserved. POSIX_MADV_DONTNEED is a no-op returning 0, as in glibc. */
 static inline long mv_kernel_call(const struct mv_request *req)
 {
-	if (__builtin_expect(mv_hot.have_next, 0))
+	if (__builtin_expect(mv_kernel_next_on, 0))
 		return mv_kernel_call_next(req);
 	return mv_kernel_raw(req);
 }
 
-/* Calls that are not purges but act on mapped ranges (munmap/rangecalls.h
- * says why madvisor sees them). */
-enum mv_edge_op {
-	MV_EDGE_MLOCK,         /* mlock(addr, len) */
-	MV_EDGE_MLOCK2,        /* mlock2(addr, len, a) */
-	MV_EDGE_MUNLOCK,       /* munlock(addr, len) */
-	MV_EDGE_MLOCKALL,      /* mlockall(a) */
-	MV_EDGE_MUNLOCKALL,    /* munlockall() */
-	MV_EDGE_MSYNC,         /* msync(addr, len, a) */
-	MV_EDGE_MINCORE,       /* mincore(addr, len, (unsigned char *)a) */
-	MV_EDGE_MSEAL,         /* mseal(addr, len, a) */
-	MV_EDGE_PKEY_MPROTECT, /* pkey_mprotect(addr, len, a = prot, b = pkey) */
-};
-
-struct mv_edge {
-	enum mv_edge_op op;
-	void *addr;
-	size_t len;
-	long a, b;
-};
-
-/* The range call exactly as given, to the kernel (msync through libc's, a
- * cancellation point, once set). */
-long mv_kernel_range(const struct mv_edge *c);
 /* libc's msync, used once set (constructor). */
 void mv_kernel_set_msync(int (*fn)(void *, size_t, int));
 

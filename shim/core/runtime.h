@@ -7,12 +7,16 @@
 
 #include "core/options.h"
 #include "core/allocator.h"
+#include "core/feature.h"
 
 struct mv_runtime {
 	struct mv_options opt;
 	struct mv_allocator_info allocator;
 	int configured;    /* constructor has run */
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start (or at fork, in a child) */
+	/* The features in their order (route/features.c), once started. */
+	const struct mv_feature *features;
+	int nfeatures;
 };
 
 extern struct mv_runtime mv_rt;

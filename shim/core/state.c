@@ -5,4 +5,4 @@
 #include "core/runtime.h"
 
 struct mv_runtime mv_rt;
-__attribute__((aligned(64))) struct mv_hot mv_hot = { .counting = 1, .time_mask = 15 };
+__attribute__((aligned(64))) struct mv_hot mv_hot = { .route = MV_ROUTE_COUNT, .time_mask = 15 };

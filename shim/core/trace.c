@@ -35,7 +35,7 @@ static uint64_t max_bytes, written, seq, dropped, dropped_written;
 static struct ring *rings;
 static int drain_lock;
 static __thread struct ring *mine __attribute__((tls_model("initial-exec")));
-static struct mv_task drain_task = { .name = "trace", .period_ns = 50000000u };
+struct mv_task mv_trace_worker_task = { .name = "trace", .period_ns = 50000000u };
 static char path_tmpl[256];
 static int write_failed;           /* the file stopped at a failed write */
 static unsigned alloc_kind;
@@ -215,8 +215,7 @@ int mv_trace_start(const char *tmpl, uint64_t maxb, unsigned allocator, int stde
 	alloc_kind = allocator;
 	if (open_file(stderr_fd) != 0)
 		return -1;
-	drain_task.run = drain;
-	mv_worker_add(&drain_task);
+	mv_trace_worker_task.run = drain;
 	return 0;
 }
 

@@ -50,9 +50,12 @@ struct mv_trace_rec {
 _Static_assert(sizeof(struct mv_trace_header) == 32, "trace header is 32 bytes");
 _Static_assert(sizeof(struct mv_trace_rec) == 56, "trace record is 56 bytes");
 
-/* Open the trace file and register the drain task. 0 or -1 (one line on
- * stderr_fd; tracing stays off). */
+/* Open the trace file (the "trace" feature's start, route/features.c). 0 or
+ * -1 (one line on stderr_fd; tracing stays off). The router then sets
+ * MV_ROUTE_MODEL and adds the drain task. */
 int mv_trace_start(const char *path_template, uint64_t max_bytes, unsigned allocator, int stderr_fd);
+struct mv_task;
+extern struct mv_task mv_trace_worker_task;
 /* After a call (any thread; lock-free, no malloc). */
 void mv_trace_call(const struct mv_request *q, long result, int allocator_call);
 /* Population sample of one region / end of a pass (sampler thread). */

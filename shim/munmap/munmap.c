@@ -7,7 +7,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "munmap/munmap.h"
-#include "munmap/rangecalls.h"
 #include "core/runtime.h"
 #include "munmap/registry.h"
 #include "munmap/mapcache.h"
@@ -42,7 +41,7 @@ static struct {
 } cfg;
 
 static __thread int busy __attribute__((tls_model("initial-exec")));
-static struct mv_task task;
+struct mv_task mv_munmap_worker_task;
 static mv_lock_t tick_lock; /* one tick at a time (the worker's, a test's) */
 
 static const char *const mode_names[] = { "passthrough", "recycle", "defer" };
@@ -498,7 +497,7 @@ static long on_process_madvise(const struct mv_request *q)
 	return plain(q);
 }
 
-/* ---- calls that act on ranges (edges.h) ------------------------------------ */
+/* ---- range calls (mlock, msync, ...) ------------------------------------------ */
 
 /* Whether a failed range call was refused before the kernel changed
  * anything, so that it leaves no mark: mlock, mlock2 and munlock check their
@@ -506,16 +505,16 @@ static long on_process_madvise(const struct mv_request *q)
  * checks its flags and the range (EINVAL, EPERM, and ENOMEM for a hole, in a
  * first pass) but may still fail part-way with ENOMEM; ENOSYS: no such call.
  * ENOMEM and EAGAIN from the mlock family can come part-way. */
-static int edge_refused(const struct mv_edge *c, long r)
+static int refused_range_call(const struct mv_request *q, long r)
 {
-	switch (c->op) {
-	case MV_EDGE_MLOCK:
-	case MV_EDGE_MLOCK2:
-	case MV_EDGE_MUNLOCK:
-	case MV_EDGE_MSEAL:
+	switch (q->kind) {
+	case MV_MLOCK:
+	case MV_MLOCK2:
+	case MV_MUNLOCK:
+	case MV_MSEAL:
 		return r == -EINVAL || r == -EPERM || r == -ENOSYS;
-	case MV_EDGE_PKEY_MPROTECT:
-		return protect_refused(r, c->a);
+	case MV_PKEY_MPROTECT:
+		return protect_refused(r, q->arg);
 	default:
 		return 0;
 	}
@@ -524,10 +523,10 @@ static int edge_refused(const struct mv_edge *c, long r)
 /* The range the kernel acts on: mlock rounds the start down and the length
  * up; the others refuse an unaligned start, and resolving more than they
  * would look at only gives held ranges back early, which is always allowed. */
-static int edge_range(const struct mv_edge *c, uintptr_t *lo, uintptr_t *hi)
+static int range_of(const struct mv_request *q, uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t a = (uintptr_t)c->addr, b = a & ~(PAGE - 1);
-	size_t n = c->len + (a - b) < c->len ? 0 : page_up(c->len + (a - b));
+	uintptr_t a = (uintptr_t)q->addr, b = a & ~(PAGE - 1);
+	size_t n = q->len + (a - b) < q->len ? 0 : page_up(q->len + (a - b));
 	if (!n || b + n < b)
 		return 0;
 	*lo = b;
@@ -535,26 +534,26 @@ static int edge_range(const struct mv_edge *c, uintptr_t *lo, uintptr_t *hi)
 	return 1;
 }
 
-static long on_edge(const struct mv_edge *c)
+static long on_range_call(const struct mv_request *q)
 {
 	uintptr_t lo = 0, hi = 0;
-	int ok = edge_range(c, &lo, &hi);
+	int ok = range_of(q, &lo, &hi);
 	long r;
-	switch (c->op) {
-	case MV_EDGE_MLOCKALL: {
+	switch (q->kind) {
+	case MV_MLOCKALL: {
 		/* Hold nothing from now on, and give back what is held before it
 		 * gets locked. Flags the kernel refuses change nothing. */
 		const long known = MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT;
-		if (!(c->a & (MCL_CURRENT | MCL_FUTURE)) || (c->a & ~known))
-			return mv_kernel_range(c);
+		if (!(q->arg & (MCL_CURRENT | MCL_FUTURE)) || (q->arg & ~known))
+			return mv_kernel_call(q);
 		__atomic_store_n(&cfg.locked_all, 1, __ATOMIC_SEQ_CST);
 		mv_mc_drain();
-		r = mv_kernel_range(c);
+		r = mv_kernel_call(q);
 		mv_mc_drain(); /* a range given up while the first drain ran */
 		return r;
 	}
-	case MV_EDGE_MUNLOCKALL:
-		r = mv_kernel_range(c);
+	case MV_MUNLOCKALL:
+		r = mv_kernel_call(q);
 		if (r == 0)
 			__atomic_store_n(&cfg.locked_all, 0, __ATOMIC_SEQ_CST);
 		return r;
@@ -563,40 +562,30 @@ static long on_edge(const struct mv_edge *c)
 	}
 	if (ok)
 		mv_mc_resolve(lo, hi);
-	r = mv_kernel_range(c);
-	if (!ok || (r < 0 && edge_refused(c, r)))
+	r = mv_kernel_call(q);
+	if (!ok || (r < 0 && refused_range_call(q, r)))
 		return r;
-	switch (c->op) {
-	case MV_EDGE_MLOCK:
-	case MV_EDGE_MLOCK2:
+	switch (q->kind) {
+	case MV_MLOCK:
+	case MV_MLOCK2:
 		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* also on ENOMEM, EAGAIN: it may be partly locked */
 		break;
-	case MV_EDGE_MUNLOCK:
+	case MV_MUNLOCK:
 		if (r == 0)
 			mv_reg_advise(lo, hi, 0, MV_ADV_LOCKED);
 		break;
-	case MV_EDGE_MSEAL:
+	case MV_MSEAL:
 		mv_reg_advise(lo, hi, MV_ADV_SEALED, 0);
 		break;
-	case MV_EDGE_PKEY_MPROTECT:
+	case MV_PKEY_MPROTECT:
 		if (r == 0)
-			mv_reg_protect(lo, hi, (int)c->a);
-		if (r != 0 || c->b != 0)
+			mv_reg_protect(lo, hi, (int)q->arg);
+		if (r != 0 || q->pkey != 0)
 			mv_reg_advise(lo, hi, MV_ADV_OTHER, 0);
 		break;
 	default:
 		break;
 	}
-	return r;
-}
-
-long mv_munmap_edge(const struct mv_edge *c)
-{
-	if (__builtin_expect(busy, 0))
-		return mv_kernel_range(c);
-	busy = 1;
-	long r = on_edge(c);
-	busy = 0;
 	return r;
 }
 
@@ -609,6 +598,15 @@ long mv_munmap_dispatch(const struct mv_request *q)
 	busy = 1;
 	long r;
 	switch (q->kind) {
+	case MV_MLOCK:
+	case MV_MLOCK2:
+	case MV_MUNLOCK:
+	case MV_MLOCKALL:
+	case MV_MUNLOCKALL:
+	case MV_MSYNC:
+	case MV_MINCORE:
+	case MV_MSEAL:
+	case MV_PKEY_MPROTECT: r = on_range_call(q); break;
 	case MV_MMAP: r = on_mmap(q); break;
 	case MV_MUNMAP: r = on_munmap(q); break;
 	case MV_MREMAP: r = on_mremap(q); break;
@@ -711,7 +709,7 @@ static void task_run(void *arg, uint64_t now)
  * A fork from a signal handler that interrupted the strategy takes no locks. */
 static __thread int fork_locked __attribute__((tls_model("initial-exec")));
 
-static void fork_prepare(void)
+void mv_munmap_atfork_prepare(void)
 {
 	fork_locked = !busy;
 	busy = 1;
@@ -725,7 +723,7 @@ static void fork_prepare(void)
 	mv_reg_atfork_prepare();
 }
 
-static void fork_parent(void)
+void mv_munmap_atfork_parent(void)
 {
 	if (!fork_locked)
 		return;
@@ -741,7 +739,7 @@ static void fork_parent(void)
  * further calls (it has no worker to age them). Its own later munmaps are
  * held as usual and age inline. A fork from a signal handler that interrupted
  * the strategy (lists possibly mid-change) keeps them instead. */
-static void fork_child(void)
+void mv_munmap_atfork_child(void)
 {
 	cfg.locked_all = 0; /* memory locks are not inherited */
 	mv_reg_atfork_child();
@@ -779,17 +777,12 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 		refuse(fd, o->strict, "cannot map the registry and cache tables");
 		return 0;
 	}
-	if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-		refuse(fd, o->strict, "cannot register the fork handlers");
-		return 0;
-	}
 	cfg.mode = o->munmap;
+	/* The worker ages what is held (without it, arenas still age inline). */
 	uint64_t period = cfg.max_age_ns / 4;
-	task.name = "munmap";
-	task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
-	task.run = task_run;
-	(void)mv_worker_add(&task); /* without it, arenas still age inline */
-	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MUNMAP, __ATOMIC_RELEASE);
+	mv_munmap_worker_task.name = "munmap";
+	mv_munmap_worker_task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
+	mv_munmap_worker_task.run = task_run;
 	return cfg.mode;
 }
 
@@ -817,9 +810,9 @@ void mv_munmap_set_mode(int mode)
 	mv_mc_drain();
 	cfg.mode = mode;
 	if (mode == MV_MUNMAP_PASSTHROUGH)
-		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_MUNMAP, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&mv_hot.route, ~(unsigned)MV_ROUTE_MUNMAP, __ATOMIC_RELEASE);
 	else
-		__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MUNMAP, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&mv_hot.route, MV_ROUTE_MUNMAP, __ATOMIC_RELEASE);
 }
 
 void mv_munmap_set_zero_max(uint64_t bytes)

@@ -12,15 +12,18 @@
  * What the program sees stays exact: every call that touches a held range
  * (MAP_FIXED, MAP_FIXED_NOREPLACE or a hint, mremap, mprotect, madvise,
  * posix_madvise, process_madvise, munmap) first unmaps it for real, so it
- * behaves as if the range were gone; so do mlock, munlock, msync, mincore,
- * mseal and pkey_mprotect (edges.h), and mlockall stops holding anything until
+ * behaves as if the range were gone; so do the range calls mlock, munlock,
+ * msync, mincore, mseal and pkey_mprotect (request.h), whose marks (locked,
+ * sealed, protection key) keep a range out of recycling since a fresh mapping
+ * would not carry them, and mlockall stops holding anything until
  * munlockall. Known differences: a stray access to a held range does not
  * fault; /proc/self/maps still lists it; mappings changed behind the library's
  * back (raw system calls, userfaultfd registration) are not noticed. Off by
  * default; only profiles or the `munmap` key turn it on. `munmap.callers`
  * limits a strategy to the allocator's calls or to the program's own.
  *
- * mv_handle() (handle.c) sends every request here when MV_COUNT_MUNMAP is set. */
+ * mv_handle() (route/handle.c) sends every request here, range calls too,
+ * while MV_ROUTE_MUNMAP (hot.h) is set. */
 #ifndef MADVISOR_MUNMAP_H
 #define MADVISOR_MUNMAP_H
 
@@ -29,24 +32,26 @@
 #include "core/options.h"
 #include "sys/testhook.h"
 
-/* Bit of mv_hot.counting (hot.h): a strategy is on, every call comes here
- * (the default path pays nothing for it). */
-#define MV_COUNT_MUNMAP 8
-
 /* Values of the `munmap` key. */
 enum mv_munmap_mode { MV_MUNMAP_PASSTHROUGH, MV_MUNMAP_RECYCLE, MV_MUNMAP_DEFER };
 /* Values of `munmap.callers`: whose calls a strategy takes. */
 enum mv_munmap_callers { MV_CALLERS_ANY, MV_CALLERS_ALLOCATOR, MV_CALLERS_PROGRAM };
 
-/* Turn the strategy the options ask for on (constructor): registry, arenas,
- * fork handlers, the worker task. On failure prints one line on fd and stays
- * passthrough (strict: exits 2). Returns the mode in force. */
+/* Set up the strategy the options ask for (the "munmap" feature's start,
+ * route/features.c): registry, arenas, the worker task. On failure prints one
+ * line on fd and stays passthrough (strict: exits 2). Returns the mode in
+ * force. The router then sets MV_ROUTE_MUNMAP and adds the task. */
 int mv_munmap_start(const struct mv_options *o, int fd);
-/* Run one request under the strategy. */
+/* Ages what is held and watches memory pressure. */
+struct mv_task;
+extern struct mv_task mv_munmap_worker_task;
+/* fork: every lock taken before, released after; the child gives back at
+ * once what it inherited. */
+void mv_munmap_atfork_prepare(void);
+void mv_munmap_atfork_parent(void);
+void mv_munmap_atfork_child(void);
+/* Run one request (a range call too) under the strategy. */
 long mv_munmap_dispatch(const struct mv_request *q);
-/* Run a call that acts on ranges (edges.h) under the strategy. */
-struct mv_edge;
-long mv_munmap_edge(const struct mv_edge *c);
 /* The worker's periodic work: age, memory pressure. now_ns: the coarse
  * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);

@@ -182,18 +182,18 @@ int mv_attrib_start(const struct mv_options *o, int fd)
 	 * this thread makes meanwhile is libunwind's (busy 2, through the
 	 * attribution path; the table is not there yet, so nothing is sampled). */
 	acc.busy = 2;
-	__atomic_fetch_or(&mv_hot.counting, 1 | MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&mv_hot.route, MV_ROUTE_COUNT | MV_ROUTE_ATTRIB, __ATOMIC_RELEASE);
 	int loaded = mv_unwind_load(why, sizeof(why));
 	acc.busy = 0;
 	if (loaded != 0) {
-		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&mv_hot.route, ~(unsigned)MV_ROUTE_ATTRIB, __ATOMIC_RELEASE);
 		say(fd, why);
 		return -1;
 	}
 	void *p = (void *)mv_own6(SYS_mmap, 0, sizeof(struct slot) * MV_ATTRIB_SLOTS, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mv_raw_failed((long)p)) {
-		__atomic_fetch_and(&mv_hot.counting, ~MV_COUNT_ATTRIB, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&mv_hot.route, ~(unsigned)MV_ROUTE_ATTRIB, __ATOMIC_RELEASE);
 		say(fd, "no memory for the stack table");
 		return -1;
 	}
@@ -215,7 +215,6 @@ int mv_attrib_start(const struct mv_options *o, int fd)
 	mv_unwind_backtrace(prime, MV_ATTRIB_DEPTH);
 	acc.busy = 0;
 	__atomic_store_n(&table, p, __ATOMIC_RELEASE);
-	pthread_atfork(NULL, NULL, mv_attrib_atfork_child);
 	return 0;
 }
 

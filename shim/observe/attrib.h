@@ -30,7 +30,6 @@
 #include "core/request.h"
 #include "sys/testhook.h"
 
-#define MV_COUNT_ATTRIB 4     /* bit of mv_hot.counting: purge attribution on */
 #define MV_ATTRIB_DEPTH 12    /* frames kept per stack */
 #define MV_ATTRIB_SLOTS 1024  /* distinct stacks kept */
 #define MV_ATTRIB_TOP_MAX 100
@@ -56,8 +55,10 @@ void mv_attrib_end(struct mv_attrib_sample *s, const struct mv_request *q, long 
 int mv_attrib_own(const struct mv_request *q);
 
 /* ---- set-up -------------------------------------------------------------------- */
-/* Start attribution if the options ask for it (constructor). Loads and
- * primes libunwind; without it, one line and attribution stays off. */
+/* Start attribution if the options ask for it (the "attrib" feature's
+ * start, route/features.c). Loads and primes libunwind, with MV_ROUTE_COUNT
+ * and MV_ROUTE_ATTRIB set meanwhile so that its calls take the attribution
+ * path; without it, one line and attribution stays off. */
 int mv_attrib_start(const struct mv_options *o, int fd);
 /* The fork child starts from an empty table. */
 void mv_attrib_atfork_child(void);

@@ -17,12 +17,12 @@ static struct sigaction previous;
 static int signo;
 static volatile sig_atomic_t pending;
 static int complained[2];
-static struct mv_task task = { .name = "live" };
+struct mv_task mv_live_worker_task = { .name = "live" };
 
 static void on_signal(int sig, siginfo_t *si, void *ctx)
 {
 	pending = 1;
-	__atomic_store_n(&task.next_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&mv_live_worker_task.next_ns, 0, __ATOMIC_RELAXED);
 	mv_worker_wake();
 	if (previous.sa_flags & SA_SIGINFO) {
 		if (previous.sa_sigaction)
@@ -144,8 +144,8 @@ int mv_live_start(const struct mv_options *o, int fd)
 	/* The task keeps its own interval; running at least once a second also
 	 * catches a signal whose wake-up came while the task was running. */
 	uint32_t ms = o->live_interval_ms && o->live_interval_ms < 1000 ? o->live_interval_ms : 1000;
-	task.period_ns = ms * 1000000ull;
-	task.run = run;
+	mv_live_worker_task.period_ns = ms * 1000000ull;
+	mv_live_worker_task.run = run;
 	if (o->live_signal != MV_LIVE_SIG_OFF) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -159,5 +159,5 @@ int mv_live_start(const struct mv_options *o, int fd)
 		}
 	}
 	(void)fd;
-	return mv_worker_add(&task);
+	return 0;
 }

@@ -17,7 +17,10 @@
 /* Values of the live_signal key. */
 enum mv_live_signal { MV_LIVE_SIG_OFF, MV_LIVE_SIG_USR1, MV_LIVE_SIG_USR2 };
 
-/* Start live stats if the options ask for them (constructor). 0 or -1. */
+/* Set live stats up if the options ask for them (the "live" feature's start,
+ * route/features.c, which then counts every call and adds the task). 0. */
 int mv_live_start(const struct mv_options *o, int fd);
+struct mv_task;
+extern struct mv_task mv_live_worker_task;
 
 #endif

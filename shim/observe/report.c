@@ -7,6 +7,7 @@
 #include "sys/clock.h"
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
+#include "core/runtime.h"
 
 void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 		      const struct mv_allocator_info *alloc, uint64_t start_ns)
@@ -25,6 +26,20 @@ void mv_report_gather(struct mv_report *r, const struct mv_options *opt,
 	mv_alloc_gather(&r->alloc_api);
 	mv_adaptive_gather(&r->adaptive);
 	r->attrib = mv_attrib_gather(r->ticks_per_sec);
+}
+
+void mv_report_features_json(struct mv_emit *e)
+{
+	for (int i = 0; i < mv_rt.nfeatures; i++)
+		if (mv_rt.features[i].emit_json)
+			mv_rt.features[i].emit_json(e);
+}
+
+void mv_report_features_text(struct mv_outbuf *o)
+{
+	for (int i = 0; i < mv_rt.nfeatures; i++)
+		if (mv_rt.features[i].emit_text)
+			mv_rt.features[i].emit_text(o);
 }
 
 double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *row)

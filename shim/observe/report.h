@@ -44,6 +44,10 @@ struct mv_emit;
 void mv_report_json_alloc(struct mv_emit *e, const struct mv_report *r);
 void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r);
 int mv_report_prom(const struct mv_report *r, int fd);
+/* The features' own sections, in their order (mv_rt.features, set by
+ * start-up from route/features.c): JSON members or text lines. */
+void mv_report_features_json(struct mv_emit *e);
+void mv_report_features_text(struct mv_outbuf *o);
 
 /* At exit: write what the options ask for (stats, stats_text_file, stats_file).
  * Failures print one line each and never stop the program. */

@@ -5,8 +5,6 @@
 #include <string.h>
 #include "mvconfig.h"
 #include "core/hot.h"
-#include "ptmodel/hook.h"
-#include "munmap/munmap.h"
 
 static void config_obj(struct mv_emit *e, const struct mv_options *opt)
 {
@@ -147,8 +145,7 @@ int mv_report_json(const struct mv_report *r, int fd)
 	mv_emit_end(&e);
 	kernel_obj(&e, r->kernel);
 	policy_obj(&e, r);
-	mv_ptm_report_json(&e);
-	mv_munmap_report_json(&e);
+	mv_report_features_json(&e);
 	config_obj(&e, r->opt);
 	mv_emit_array(&e, "calls");
 	for (int i = 0; i < MV_ROW_COUNT; i++)

@@ -1,7 +1,5 @@
 /* report_text.c - the stats table people read at exit. */
 #include "observe/report.h"
-#include "ptmodel/hook.h"
-#include "munmap/munmap.h"
 #include "sys/outbuf.h"
 #include "core/hot.h"
 
@@ -131,8 +129,7 @@ int mv_report_text(const struct mv_report *r, int fd)
 		mv_out_char(&o, '\n');
 	}
 	mv_report_text_alloc(&o, r);
-	mv_ptm_report_text(&o);
-	mv_munmap_report_text(&o);
+	mv_report_features_text(&o);
 	mv_out_str(&o, "madvisor: memory at exit: VmRSS ");
 	mv_out_i64(&o, r->mem.vm_rss_kb);
 	mv_out_str(&o, " kB, VmHWM ");

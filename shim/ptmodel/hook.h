@@ -1,18 +1,15 @@
 /* hook.h - the page-table model's entry points for the library.
  *
  * mv_handle() calls mv_ptm_before() and mv_ptm_after() around every call
- * when the model is on (mv_hot.counting has MV_COUNT_MODEL set and
- * mv_ptm_ready()); the worker
- * samples /proc/self/maps and pagemap within a CPU budget and, when the
- * sweep is on, reclaims stranded tables (sweep.h). */
+ * when the model is on (MV_ROUTE_MODEL set in mv_hot.route, hot.h, and
+ * mv_ptm_ready()); the worker samples /proc/self/maps and pagemap within a
+ * CPU budget and, when the sweep is on, reclaims stranded tables (sweep.h). */
 #ifndef MADVISOR_PTMODEL_HOOK_H
 #define MADVISOR_PTMODEL_HOOK_H
 
 #include <stdint.h>
 #include "core/request.h"
 #include "ptmodel/model.h"
-
-#define MV_COUNT_MODEL 2 /* bit of mv_hot.counting: the model's hooks and/or the trace */
 
 extern int mv_ptm_pt_reclaim;  /* the kernel frees tables on aligned 2 MiB DONTNEED */
 extern int mv_ptm_exclusive;   /* address-space calls wait for the sweep */
@@ -32,13 +29,22 @@ void mv_ptm_sample_after_fork(void);
 /* The worker's task: a pass, continued across runs within budget_pct % of one CPU. */
 void mv_ptm_sample_task(void *arg, uint64_t now_ns);
 
-/* --- start-up (start.c) --- */
+/* --- start-up (start.c): the "ptmodel" and "sweep" features (route/features.c) --- */
 struct mv_options;
+struct mv_task;
 struct mv_probe;
-/* Turn the model (and the sweep) on as the options say, for the kernel k
- * (probe.h). 0, or -1 with one line on stderr_fd (the model then stays off);
- * a sweep this kernel cannot run stays off with one line. */
-int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd);
+/* Set the model up as the options say (ptmodel, or sweep which needs it),
+ * for the kernel k (probe.h). 0, or -1 with one line on stderr (the model
+ * then stays off). The router then sets MV_ROUTE_MODEL and adds
+ * mv_ptm_worker_task (sampling). */
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k);
+extern struct mv_task mv_ptm_worker_task;
+/* Open the sweep when the options ask for it and the model is up: 0, or -1
+ * (one line on stderr_fd when it was asked for, or when this kernel cannot
+ * run it). Its task: mv_sweep_worker_task. */
+int mv_sweep_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd);
+extern struct mv_task mv_sweep_worker_task;
+/* In a fork child: the model reads the child's own page tables. */
 void mv_ptm_atfork_child(void);
 int mv_ptm_enabled(void);
 /* The report's "ptmodel" member (JSON, through the emitter) and text line; a

@@ -1,6 +1,5 @@
-/* start.c - turning the page-table model and the sweep on, fork, and
- * the "ptmodel" part of the stats report. */
-#include "core/hot.h"
+/* start.c - turning the page-table model and the sweep on, fork, and the
+ * "ptmodel" part of the stats report. */
 #include "core/options.h"
 #include "sys/emit.h"
 #include "sys/once.h"
@@ -13,9 +12,9 @@
 
 static int enabled;
 static uint32_t budget_pct;
-static struct mv_task sample_task = { .name = "ptmodel", .period_ns = 200000000u,
+struct mv_task mv_ptm_worker_task = { .name = "ptmodel", .period_ns = 200000000u,
 				      .run = mv_ptm_sample_task, .arg = &budget_pct };
-static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
+struct mv_task mv_sweep_worker_task = { .name = "sweep", .period_ns = 250000000u, .run = mv_sweep_task };
 
 static void say_no_pagemap(int err, const char *then)
 {
@@ -43,7 +42,7 @@ static int sweep_possible(const struct mv_probe *k, int stderr_fd)
 	return 1;
 }
 
-int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd)
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k)
 {
 	if (!o->ptmodel && !o->sweep)
 		return 0;
@@ -61,12 +60,14 @@ int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stder
 	budget_pct = o->ptmodel_budget;
 	mv_ptm_sample_all(); /* what exists before the first event */
 	enabled = 1;
-	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
-	mv_worker_add(&sample_task);
-	if (o->sweep && sweep_possible(k, stderr_fd) && mv_sweep_open(o->sweep_max, stderr_fd) == 0) {
-		__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
-		mv_worker_add(&sweep_task);
-	}
+	return 0;
+}
+
+int mv_sweep_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd)
+{
+	if (!o->sweep || !enabled || !sweep_possible(k, stderr_fd) || mv_sweep_open(o->sweep_max, stderr_fd) != 0)
+		return -1;
+	__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -78,7 +79,6 @@ void mv_ptm_atfork_child(void)
 	if (r < 0 && mv_once(MV_ONCE_PAGEMAP))
 		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
-	mv_sweep_atfork_child(); /* the worker starts again after every child handler (preload/init.c) */
 }
 
 static void gather(struct mv_ptm_totals *t, struct mv_procstat *ps)

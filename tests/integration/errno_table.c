@@ -330,8 +330,8 @@ static void cases_syscall(void)
 	CASE("sys_bogus_number", syscall(100000));
 }
 
-/* Calls that act on ranges: mlock family, msync, mincore, mseal, pkey_mprotect. */
-static void cases_edges(void)
+/* Range calls: mlock family, msync, mincore, mseal, pkey_mprotect. */
+static void cases_range_calls(void)
 {
 	unsigned char vec[8];
 	char *p = MAPRW(4 * PG);
@@ -381,6 +381,6 @@ int main(void)
 	cases_mprotect();
 	cases_posix_madvise();
 	cases_syscall();
-	cases_edges();
+	cases_range_calls();
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* strategy.h - drive the munmap strategies (munmap.h) as the interposer
  * would, on real memory: shared by the unit tests of recycling, deferral and
- * the calls that act on ranges. */
+ * the range calls. */
 #ifndef MADVISOR_TEST_STRATEGY_H
 #define MADVISOR_TEST_STRATEGY_H
 
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include "munmap/munmap.h"
 #include "munmap/mapcache.h"
-#include "munmap/rangecalls.h"
+#include "route/features.h"
 
 #define PG 4096UL
 #define RW (PROT_READ | PROT_WRITE)
@@ -55,10 +55,10 @@ static inline long do_mremap(void *addr, size_t len, size_t new_len, int flags, 
 	return mv_munmap_dispatch(&q);
 }
 
-static inline long do_edge(enum mv_edge_op op, void *addr, size_t len, long a, long b)
+static inline long do_range_call(enum mv_kind kind, void *addr, size_t len, long arg, int pkey)
 {
-	struct mv_edge c = { .op = op, .addr = addr, .len = len, .a = a, .b = b };
-	return mv_munmap_edge(&c);
+	struct mv_request q = { .kind = kind, .addr = addr, .len = len, .arg = arg, .pkey = pkey };
+	return mv_munmap_dispatch(&q);
 }
 
 static inline char *anon(size_t pages)

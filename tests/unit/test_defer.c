@@ -33,7 +33,7 @@ int main(void)
 	o.munmap = MV_MUNMAP_DEFER;
 	o.munmap_cache_entries = ENTRIES;
 	o.munmap_max_age_ms = 10000;
-	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_DEFER, "deferral starts");
+	tap_ok(mv_feature_start("munmap", &o, 2) == 1, "deferral starts");
 	mv_munmap_set_psi_path("/nonexistent");
 
 	char *p = (char *)do_mmap(NULL, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS);

@@ -11,7 +11,7 @@
 #include <linux/mman.h>
 #include "core/kernel.h"
 #include "sys/rawsys.h"
-#include "core/request.h"
+#include "route/handle.h"
 #include "core/stats.h"
 #include "../tap.h"
 
@@ -118,7 +118,7 @@ int main(void)
 	 * is the same logical call, from anywhere else (a signal handler) it is
 	 * counted. The fake next function's nested call claims address 0x5000. */
 	struct mv_next n = { .munmap = fake_munmap, .mmap = fake_mmap, .text = { { 0x4000, 0x6000, 0 } } };
-	mv_kernel_set_next(&n);
+	mv_handle_set_next(&n);
 	struct mv_request un = { .kind = MV_MUNMAP, .addr = m + 3 * pg, .len = pg };
 	uint64_t before = calls_in(MV_ROW_MUNMAP);
 	errno = 99;
@@ -127,7 +127,7 @@ int main(void)
 	tap_ok(next_munmap_calls == 1, "next munmap was called once");
 	tap_ok(calls_in(MV_ROW_MUNMAP) == before + 1, "the next function's own call is not counted again");
 	n.text[0].lo = n.text[0].hi = 0;
-	mv_kernel_set_next(&n);
+	mv_handle_set_next(&n);
 	char *extra = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	un.addr = extra;
 	before = calls_in(MV_ROW_MUNMAP);
@@ -140,7 +140,7 @@ int main(void)
 	long a = mv_handle(&mm2);
 	tap_ok(!mv_raw_failed(a) && next_mmap_calls == 1, "mmap through the next function");
 	tap_ok(((char *)a)[pg - 1] == 0, "fresh mapping reads zero");
-	mv_kernel_set_next(NULL);
+	mv_handle_set_next(NULL);
 	mm2.len = 0;
 	tap_ok(mv_handle(&mm2) == -EINVAL && next_mmap_calls == 1, "next functions can be removed again");
 	return tap_done();

@@ -19,7 +19,7 @@
 #include "sys/procstat.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
-#include "core/request.h"
+#include "route/handle.h"
 #include "../tap.h"
 
 #define MB (1ul << 20)
@@ -411,7 +411,7 @@ int main(void)
 		return tap_done();
 	}
 	mv_ptm_pt_reclaim = mv_probe_get()->pt_reclaim;
-	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&mv_hot.route, MV_ROUTE_MODEL, __ATOMIC_RELEASE);
 	mv_ptm_sample_all();
 	kernel_cases();
 	return tap_failed ? 1 : 0;

@@ -23,7 +23,7 @@ int main(void)
 	mv_options_defaults(&o);
 	o.ptmodel = 1;
 	struct mv_probe k = { .done = 1 }; /* the model only: what the kernel frees does not matter here */
-	if (mv_ptm_start(&o, &k, 2) != 0) {
+	if (mv_ptm_start(&o, &k) != 0) {
 		tap_skip("the page-table model cannot start here (no /proc/self/pagemap?)");
 		return tap_done();
 	}

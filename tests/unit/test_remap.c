@@ -168,7 +168,7 @@ static void not_vouched(void)
 		tap_skip("mlock is not permitted here: nothing to lock");
 	} else {
 		b = region(&raw);
-		long l = do_edge(MV_EDGE_MLOCK, b + PMD + PG, PG, 0, 0);
+		long l = do_range_call(MV_MLOCK, b + PMD + PG, PG, 0, 0);
 		refused_as(l == 0 ? "an mlocked page in the region" : "a refused mlock in the region", b, want);
 		do_munmap(raw, (N + 1) * PMD);
 	}
@@ -222,7 +222,7 @@ int main(void)
 	mv_options_defaults(&o);
 	o.munmap = MV_MUNMAP_RECYCLE;
 	o.munmap_max_age_ms = 10000;
-	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_RECYCLE, "recycling starts (the map registry with it)");
+	tap_ok(mv_feature_start("munmap", &o, 2) == 1, "recycling starts (the map registry with it)");
 	mv_hot.advice = (struct mv_advice){ .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH,
 					    .pt_reclaim = MV_PTR_REMAP, .alloc_lo = (uintptr_t)alloc_code,
 					    .alloc_hi = (uintptr_t)alloc_code + sizeof(alloc_code),

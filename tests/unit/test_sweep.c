@@ -16,7 +16,7 @@
 #include "sys/procstat.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
-#include "core/request.h"
+#include "route/handle.h"
 #include "ptmodel/sweep.h"
 #include "../tap.h"
 
@@ -85,7 +85,7 @@ int main(void)
 		return 0;
 	}
 	mv_ptm_pt_reclaim = 1;
-	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&mv_hot.route, MV_ROUTE_MODEL, __ATOMIC_RELEASE);
 	tap_ok(mv_sweep_open(1000, 2) == 0, "userfaultfd opened in full mode");
 	__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
 

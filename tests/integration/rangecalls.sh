@@ -1,15 +1,15 @@
 #!/bin/sh
-# edges.sh - mlock, munlock, msync, mincore, mseal, pkey_mprotect and
-# mlockall in a real program under the munmap strategies: every line the
-# program prints (results, errno, lock state and contents of new mappings)
-# must equal a run without madvisor, and the strategy must have been at work
-# (ranges held, calls resolved).
+# rangecalls.sh - the range calls mlock, munlock, msync, mincore, mseal,
+# pkey_mprotect and mlockall in a real program under the munmap strategies:
+# every line the program prints (results, errno, lock state and contents of
+# new mappings) must equal a run without madvisor, and the strategy must have
+# been at work (ranges held, calls resolved).
 . "$top_srcdir/tests/lib.sh"
 require_lib
 
-PROG="$ITEST/edges"
+PROG="$ITEST/rangecalls"
 "$PROG" >"$TMPD/plain" 2>&1
-check_eq "edges without madvisor" 0 "$?"
+check_eq "range calls without madvisor" 0 "$?"
 # Under a sanitizer nothing is given back by age: the runtime maps state of
 # its own lazily, in any thread (madvisor's worker too), and could land in a
 # range the worker has just unmapped, before the program's next call there.

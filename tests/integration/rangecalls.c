@@ -1,10 +1,10 @@
-/* edges.c - calls that act on mapped ranges, in a real program: prints what
+/* rangecalls.c - range calls, in a real program: prints what
  * each call returned (and errno) and what the kernel reports for the
  * mappings, so that a run under madvisor can be compared line by line with a
  * run without it. mlock, munlock, msync, mincore, mseal and pkey_mprotect on
  * a range the program unmapped; the lock state of a new mapping after an
  * mlocked range was unmapped, and under mlockall(MCL_FUTURE); munmap of a
- * sealed range. Usage: edges [-r ROUNDS] */
+ * sealed range. Usage: rangecalls [-r ROUNDS] */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* test_edges.c - calls that act on mapped ranges under munmap:recycle
- * (edges.h): on a cached range mlock, munlock, msync, mincore, mseal and
+/* test_rangecalls.c - range calls (request.h) under munmap:recycle: on a
+ * cached range mlock, munlock, msync, mincore, mseal and
  * pkey_mprotect fail as on unmapped memory; the marks they leave (locked,
  * sealed, protection key) keep a range out of the cache; mlockall stops
  * caching until munlockall. And `munmap.callers`: the strategy takes only the
@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "munmap/registry.h"
 #include "core/runtime.h"
+#include "core/kernel.h"
 #include "../tap.h"
 #include "strategy.h"
 
@@ -20,7 +21,7 @@
  * (live = 1). The expected results below come from here, not from what one
  * machine answers (without protection keys pkey_mprotect is EINVAL, without
  * mseal ENOSYS). */
-static long kernel_answer(enum mv_edge_op op, size_t pages, long a, long b, int live)
+static long kernel_answer(enum mv_kind kind, size_t pages, long arg, int pkey, int live)
 {
 	char *k = mmap(NULL, pages * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (k == MAP_FAILED)
@@ -28,10 +29,10 @@ static long kernel_answer(enum mv_edge_op op, size_t pages, long a, long b, int 
 	if (!live)
 		munmap(k, pages * PG);
 	unsigned char vec[8];
-	struct mv_edge c = { .op = op, .addr = k, .len = pages * PG, .a = op == MV_EDGE_MINCORE ? (long)vec : a,
-			     .b = b };
-	long r = mv_kernel_range(&c);
-	if (live && (op != MV_EDGE_MSEAL || r != 0)) /* a sealed mapping stays */
+	struct mv_request q = { .kind = kind, .addr = k, .len = pages * PG,
+				.arg = kind == MV_MINCORE ? (long)vec : arg, .pkey = pkey };
+	long r = mv_kernel_call(&q);
+	if (live && (kind != MV_MSEAL || r != 0)) /* a sealed mapping stays */
 		munmap(k, pages * PG);
 	return r;
 }
@@ -41,17 +42,18 @@ static long kernel_answer(enum mv_edge_op op, size_t pages, long a, long b, int 
 static void on_cached_ranges(void)
 {
 	static const struct {
-		enum mv_edge_op op;
-		long a, b;
+		enum mv_kind kind;
+		long arg;
+		int pkey;
 		const char *name;
 	} calls[] = {
-		{ MV_EDGE_MLOCK, 0, 0, "mlock" },
-		{ MV_EDGE_MLOCK2, 0, 0, "mlock2" },
-		{ MV_EDGE_MUNLOCK, 0, 0, "munlock" },
-		{ MV_EDGE_MSYNC, MS_SYNC, 0, "msync" },
-		{ MV_EDGE_MINCORE, 0, 0, "mincore" },
-		{ MV_EDGE_MSEAL, 0, 0, "mseal" },
-		{ MV_EDGE_PKEY_MPROTECT, PROT_READ, 0, "pkey_mprotect" },
+		{ MV_MLOCK, 0, 0, "mlock" },
+		{ MV_MLOCK2, 0, 0, "mlock2" },
+		{ MV_MUNLOCK, 0, 0, "munlock" },
+		{ MV_MSYNC, MS_SYNC, 0, "msync" },
+		{ MV_MINCORE, 0, 0, "mincore" },
+		{ MV_MSEAL, 0, 0, "mseal" },
+		{ MV_PKEY_MPROTECT, PROT_READ, 0, "pkey_mprotect" },
 	};
 	unsigned char vec[4];
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
@@ -59,9 +61,9 @@ static void on_cached_ranges(void)
 		memset(p, 7, 4 * PG);
 		uint64_t resolved = counter(MV_MC_RESOLVED);
 		tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p), "%s: the range is cached", calls[i].name);
-		long a = calls[i].op == MV_EDGE_MINCORE ? (long)vec : calls[i].a;
-		long r = do_edge(calls[i].op, p + PG, PG, a, calls[i].b);
-		long want = kernel_answer(calls[i].op, 1, calls[i].a, calls[i].b, 0);
+		long arg = calls[i].kind == MV_MINCORE ? (long)vec : calls[i].arg;
+		long r = do_range_call(calls[i].kind, p + PG, PG, arg, calls[i].pkey);
+		long want = kernel_answer(calls[i].kind, 1, calls[i].arg, calls[i].pkey, 0);
 		tap_ok(r == want, "%s on a cached range: %ld, as after a real munmap (got %ld)", calls[i].name, want, r);
 		tap_ok(!mapped(p + PG) && counter(MV_MC_RESOLVED) == resolved + 1,
 		       "%s: the range was unmapped first", calls[i].name);
@@ -70,15 +72,15 @@ static void on_cached_ranges(void)
 	/* mlock rounds an unaligned start down: the page it lands in counts. */
 	char *p = anon(2);
 	do_munmap(p, 2 * PG);
-	tap_ok(do_edge(MV_EDGE_MLOCK, p + 100, 10, 0, 0) == -ENOMEM && !mapped(p),
+	tap_ok(do_range_call(MV_MLOCK, p + 100, 10, 0, 0) == -ENOMEM && !mapped(p),
 	       "mlock of an unaligned address in a cached page: ENOMEM");
 	mv_munmap_drain();
 	/* Argument errors stay the kernel's. */
 	p = anon(2);
-	tap_ok(do_edge(MV_EDGE_MSYNC, p + 1, PG, MS_SYNC, 0) == -EINVAL, "msync of an unaligned address: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MSYNC, p, PG, MS_SYNC | MS_ASYNC, 0) == -EINVAL, "msync with MS_SYNC|MS_ASYNC: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MLOCK2, p, PG, 0x100, 0) == -EINVAL, "mlock2 with an unknown flag: EINVAL");
-	tap_ok(do_edge(MV_EDGE_MINCORE, p, PG, (long)vec, 0) == 0 && (vec[0] & 1) == 0,
+	tap_ok(do_range_call(MV_MSYNC, p + 1, PG, MS_SYNC, 0) == -EINVAL, "msync of an unaligned address: EINVAL");
+	tap_ok(do_range_call(MV_MSYNC, p, PG, MS_SYNC | MS_ASYNC, 0) == -EINVAL, "msync with MS_SYNC|MS_ASYNC: EINVAL");
+	tap_ok(do_range_call(MV_MLOCK2, p, PG, 0x100, 0) == -EINVAL, "mlock2 with an unknown flag: EINVAL");
+	tap_ok(do_range_call(MV_MINCORE, p, PG, (long)vec, 0) == 0 && (vec[0] & 1) == 0,
 	       "mincore of a live, untouched range: 0, not resident");
 	do_munmap(p, 2 * PG);
 	mv_munmap_drain();
@@ -89,7 +91,7 @@ static void marks(void)
 {
 	uint64_t cached = counter(MV_MC_CACHED);
 	char *p = anon(4);
-	long r = do_edge(MV_EDGE_MLOCK, p, 4 * PG, 0, 0);
+	long r = do_range_call(MV_MLOCK, p, 4 * PG, 0, 0);
 	tap_ok(r == 0 || r == -EPERM || r == -ENOMEM || r == -EAGAIN, "mlock of a live range: %ld", r);
 	if (r == -EPERM) /* no permission at all (RLIMIT_MEMLOCK 0): nothing was locked */
 		tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p) && counter(MV_MC_CACHED) == ++cached,
@@ -99,8 +101,8 @@ static void marks(void)
 		       "an mlocked range is really unmapped, never cached");
 
 	p = anon(4);
-	do_edge(MV_EDGE_MLOCK, p, 4 * PG, 0, 0);
-	tap_ok(do_edge(MV_EDGE_MUNLOCK, p, 4 * PG, 0, 0) == 0, "munlock of it: 0");
+	do_range_call(MV_MLOCK, p, 4 * PG, 0, 0);
+	tap_ok(do_range_call(MV_MUNLOCK, p, 4 * PG, 0, 0) == 0, "munlock of it: 0");
 	tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p) && counter(MV_MC_CACHED) == cached + 1,
 	       "once unlocked it is cached again");
 	mv_munmap_drain();
@@ -109,14 +111,14 @@ static void marks(void)
 	 * them the kernel refuses it (EINVAL) before looking at the range.
 	 * Either way the range is as fresh as before. */
 	p = anon(4);
-	long want = kernel_answer(MV_EDGE_PKEY_MPROTECT, 4, RW, 0, 1);
-	r = do_edge(MV_EDGE_PKEY_MPROTECT, p, 4 * PG, RW, 0);
+	long want = kernel_answer(MV_PKEY_MPROTECT, 4, RW, 0, 1);
+	r = do_range_call(MV_PKEY_MPROTECT, p, 4 * PG, RW, 0);
 	tap_ok(r == want, "pkey_mprotect with key 0: %ld, as the kernel answers (got %ld)", want, r);
 	tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p), "after pkey_mprotect with key 0 the range stays recyclable");
 	mv_munmap_drain();
 
 	p = anon(4);
-	r = do_edge(MV_EDGE_MSEAL, p, 4 * PG, 0, 0);
+	r = do_range_call(MV_MSEAL, p, 4 * PG, 0, 0);
 	if (r == -ENOSYS || r == -EINVAL) {
 		tap_skip("mseal: not supported by this kernel");
 		tap_skip("munmap of a sealed range: mseal not supported by this kernel");
@@ -135,20 +137,21 @@ static void marks(void)
 static void refused(void)
 {
 	static const struct {
-		enum mv_edge_op op;
-		long a, b;
+		enum mv_kind kind;
+		long arg;
+		int pkey;
 		const char *name;
 	} calls[] = {
-		{ MV_EDGE_MLOCK2, 0x100, 0, "mlock2 with an unknown flag" },
-		{ MV_EDGE_PKEY_MPROTECT, PROT_READ, 1000, "pkey_mprotect with a key never allocated" },
-		{ MV_EDGE_PKEY_MPROTECT, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP, 0,
+		{ MV_MLOCK2, 0x100, 0, "mlock2 with an unknown flag" },
+		{ MV_PKEY_MPROTECT, PROT_READ, 1000, "pkey_mprotect with a key never allocated" },
+		{ MV_PKEY_MPROTECT, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP, 0,
 		  "pkey_mprotect with GROWSDOWN|GROWSUP" },
-		{ MV_EDGE_MSEAL, 1, 0, "mseal with an unknown flag" },
+		{ MV_MSEAL, 1, 0, "mseal with an unknown flag" },
 	};
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		long want = kernel_answer(calls[i].op, 4, calls[i].a, calls[i].b, 1);
+		long want = kernel_answer(calls[i].kind, 4, calls[i].arg, calls[i].pkey, 1);
 		char *p = anon(4);
-		long r = do_edge(calls[i].op, p, 4 * PG, calls[i].a, calls[i].b);
+		long r = do_range_call(calls[i].kind, p, 4 * PG, calls[i].arg, calls[i].pkey);
 		tap_ok(r == want, "%s: %ld, as the kernel answers (got %ld)", calls[i].name, want, r);
 		if (want != -EINVAL && want != -ENOSYS) {
 			char why[160];
@@ -202,16 +205,16 @@ static void lock_all(void)
 {
 	char *p = anon(4);
 	do_munmap(p, 4 * PG);
-	tap_ok(do_edge(MV_EDGE_MLOCKALL, NULL, 0, 0, 0) == -EINVAL && mapped(p),
+	tap_ok(do_range_call(MV_MLOCKALL, NULL, 0, 0, 0) == -EINVAL && mapped(p),
 	       "mlockall(0): EINVAL, and caching goes on");
-	long r = do_edge(MV_EDGE_MLOCKALL, NULL, 0, MCL_FUTURE | MCL_ONFAULT, 0);
+	long r = do_range_call(MV_MLOCKALL, NULL, 0, MCL_FUTURE | MCL_ONFAULT, 0);
 	tap_ok(r == 0 || r == -EPERM || r == -ENOMEM, "mlockall(MCL_FUTURE|MCL_ONFAULT): %ld", r);
 	tap_ok(!mapped(p) && mv_mc_bytes() == 0, "mlockall gives every held range back first");
 	uint64_t cached = counter(MV_MC_CACHED);
 	char *q = anon(4);
 	tap_ok(q && do_munmap(q, 4 * PG) == 0 && !mapped(q) && counter(MV_MC_CACHED) == cached,
 	       "after mlockall a munmap is a real munmap");
-	tap_ok(do_edge(MV_EDGE_MUNLOCKALL, NULL, 0, 0, 0) == 0, "munlockall: 0");
+	tap_ok(do_range_call(MV_MUNLOCKALL, NULL, 0, 0, 0) == 0, "munlockall: 0");
 	q = anon(4);
 	tap_ok(do_munmap(q, 4 * PG) == 0 && mapped(q) && counter(MV_MC_CACHED) == cached + 1,
 	       "after munlockall ranges are cached again");
@@ -263,7 +266,7 @@ int main(void)
 	mv_options_defaults(&o);
 	o.munmap = MV_MUNMAP_RECYCLE;
 	o.munmap_max_age_ms = 10000;
-	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_RECYCLE, "recycling starts");
+	tap_ok(mv_feature_start("munmap", &o, 2) == 1, "recycling starts");
 	mv_munmap_set_psi_path("/nonexistent");
 	on_cached_ranges();
 	marks();
