@@ -8,6 +8,7 @@ ITEST_BIN = \
 	tests/integration/churn \
 	tests/integration/threads \
 	tests/integration/forks \
+	tests/integration/forkthread \
 	tests/integration/sigstorm \
 	tests/integration/early \
 	tests/integration/slots \
@@ -20,6 +21,8 @@ tests_integration_call_counts_SOURCES = tests/integration/call_counts.c tests/in
 tests_integration_churn_SOURCES = tests/integration/churn.c
 tests_integration_threads_SOURCES = tests/integration/threads.c tests/integration/counts.h
 tests_integration_forks_SOURCES = tests/integration/forks.c tests/integration/counts.h
+tests_integration_forkthread_SOURCES = tests/integration/forkthread.c
+tests_integration_forkthread_LDADD = -lpthread
 tests_integration_sigstorm_SOURCES = tests/integration/sigstorm.c tests/integration/counts.h
 tests_integration_early_SOURCES = tests/integration/early.c tests/integration/counts.h
 tests_integration_slots_SOURCES = tests/integration/slots.c tests/integration/counts.h

@@ -46,6 +46,13 @@ fi
 
 for p in default churn lowmem; do
 	for c in "" "sweep:on" "ptmodel:on,trace:$TMPD/t-%p.bin,live_file:$TMPD/l-%p.json,live_interval_ms:50"; do
+		if worker_in_child "$(cat "$top_srcdir/configs/$p.conf" 2>/dev/null),$c" && ! fork_threads_ok; then
+			for f in "forks and exec" "shadow checker with fork storms"; do
+				skip "$p${c:+, $c}, $f: a thread started in a fork child can hang in this build's runtime (fork_threads_ok, tests/lib.sh)"
+				skip "$p${c:+, $c}, $f: stderr"
+			done
+			continue
+		fi
 		quiet "$p${c:+, $c}, forks and exec" "$p" "$c" "$ITEST/forks"
 		quiet "$p${c:+, $c}, shadow checker with fork storms" "$p" "$c" "$SHADOW" -t 2 -n 300 -f 50
 	done
