@@ -122,7 +122,10 @@ __attribute__((constructor)) static void mv_init(void)
 	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();
-	mv_allocator_detect(&mv_rt.allocator);
+	int wanted = mv_allocator_wanted(&mv_rt.opt);
+	mv_allocator_detect(&mv_rt.allocator, wanted);
+	if (wanted)
+		mv_allocator_say_stripped(&mv_rt.allocator, 2);
 	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
 	/* Counting costs a few dozen instructions a call: only when a report

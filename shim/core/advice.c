@@ -1,4 +1,4 @@
-/* policy.c - madvise strategies for allocator purges. */
+/* advice.c - madvise strategies: transforms of MADV_FREE and MADV_DONTNEED calls (advice.h). */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,63 +10,99 @@
 #define PAGE 4096UL
 #define PMD (2UL << 20)
 
-static void refuse(int fd, int strict, const char *key, const char *why)
+/* One line: "madvisor: KEY: WHY; THEN"; with strict, exit 2 instead. */
+static void refuse(int fd, int strict, const char *key, const char *why, const char *then)
 {
-	char buf[320];
+	char buf[384];
 	struct mv_outbuf o;
 	mv_out_init(&o, buf, sizeof(buf), fd);
 	mv_out_str(&o, "madvisor: ");
 	mv_out_str(&o, key);
 	mv_out_str(&o, ": ");
 	mv_out_str(&o, why);
-	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; allocator purges pass through unchanged\n");
+	mv_out_str(&o, "; ");
+	mv_out_str(&o, strict ? "exiting (strict)" : then);
+	mv_out_char(&o, '\n');
 	mv_out_flush(&o);
 	if (strict)
 		_exit(2);
 }
 
+/* Why MADV_DONTNEED may not be sent as MADV_FREE here, or NULL. */
+static const char *dontneed_to_free_refused(int callers, const struct mv_allocator_info *a, int apart,
+					    const struct mv_probe *(*kernel)(void))
+{
+	if (callers == MV_CALLERS_PROGRAM)
+		return "a program's MADV_DONTNEED may rely on zero-filled pages: refused for program calls";
+	if (a->kind == MV_ALLOC_JEMALLOC)
+		return "jemalloc relies on zero-filled pages after MADV_DONTNEED (calloc skips its memset)";
+	if (a->kind != MV_ALLOC_TCMALLOC && a->kind != MV_ALLOC_MIMALLOC)
+		return "only tcmalloc's and mimalloc's calls may be sent as MADV_FREE, and neither was found behind"
+		       " the library";
+	if (!apart)
+		return "the allocator is linked into the program, so its calls cannot be told from the program's";
+	if (!kernel()->madv_free)
+		return "this kernel has no MADV_FREE";
+	return NULL;
+}
+
 void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), int fd)
 {
-	int mode = o->madvise, reclaim = o->pt_reclaim;
+	int mode = o->madvise, reclaim = o->pt_reclaim, callers = o->madvise_callers;
 	p->active = 0;
 	p->madvise_mode = MV_MADVISE_PASSTHROUGH;
 	p->pt_reclaim = 0;
+	p->callers = callers;
+	p->alloc_lo = p->alloc_hi = 0;
 	if (mode == MV_MADVISE_PASSTHROUGH && !reclaim)
 		return;
 	const char *key = mode == MV_MADVISE_FREE_TO_DONTNEED   ? "madvise:free_to_dontneed"
 			  : mode == MV_MADVISE_DONTNEED_TO_FREE ? "madvise:dontneed_to_free"
 								: "pt_reclaim";
-	if (a->kind != MV_ALLOC_JEMALLOC && a->kind != MV_ALLOC_TCMALLOC && a->kind != MV_ALLOC_MIMALLOC) {
-		refuse(fd, o->strict, key,
-		       a->kind == MV_ALLOC_GLIBC ? "glibc malloc purges inside libc where no preload library sees them"
-						 : "no jemalloc, tcmalloc or mimalloc found behind the library");
+	/* The allocator's calls can be told from the program's by their code. */
+	int apart = !a->in_executable && a->text_lo < a->text_hi;
+	if (apart) {
+		p->alloc_lo = a->text_lo;
+		p->alloc_hi = a->text_hi;
+	}
+	if (callers != MV_CALLERS_ANY && !apart) {
+		refuse(fd, o->strict, callers == MV_CALLERS_ALLOCATOR ? "madvise.callers:allocator" : "madvise.callers:program",
+		       a->in_executable ? "the allocator is linked into the program, so its calls cannot be told from the"
+					  " program's"
+					: "no allocator's code found to tell its calls from the program's",
+		       "purges pass through unchanged");
 		return;
 	}
-	if (a->in_executable || a->text_lo >= a->text_hi) {
+	if (callers == MV_CALLERS_ALLOCATOR && a->kind != MV_ALLOC_JEMALLOC && a->kind != MV_ALLOC_TCMALLOC &&
+	    a->kind != MV_ALLOC_MIMALLOC) {
 		refuse(fd, o->strict, key,
-		       "the allocator is linked into the program, so its purges cannot be told from the program's");
+		       a->kind == MV_ALLOC_GLIBC ? "glibc malloc purges inside libc where no preload library sees them"
+						 : "no jemalloc, tcmalloc or mimalloc found behind the library",
+		       "allocator purges pass through unchanged");
 		return;
 	}
 	if (mode == MV_MADVISE_DONTNEED_TO_FREE) {
-		if (a->kind == MV_ALLOC_JEMALLOC) {
-			refuse(fd, o->strict, key,
-			       "jemalloc relies on zero-filled pages after MADV_DONTNEED (calloc skips its memset)");
+		const char *why = dontneed_to_free_refused(callers, a, apart, kernel);
+		if (why) {
+			refuse(fd, o->strict, key, why, "MADV_DONTNEED passes through unchanged");
 			mode = MV_MADVISE_PASSTHROUGH;
-		} else if (!kernel()->madv_free) {
-			refuse(fd, o->strict, key, "this kernel has no MADV_FREE");
-			mode = MV_MADVISE_PASSTHROUGH;
+		} else if (callers == MV_CALLERS_ANY && o->source[MV_OPT_MADVISE_CALLERS] != MV_SRC_DEFAULT) {
+			/* Asked for every caller: the program's calls are refused, the
+			 * allocator's converted (mv_policy_madvise). */
+			refuse(fd, o->strict, "madvise:dontneed_to_free with madvise.callers:any",
+			       "a program's MADV_DONTNEED may rely on zero-filled pages: refused for program calls",
+			       "only the allocator's are sent as MADV_FREE");
 		}
 	}
 	if (reclaim && !kernel()->pt_reclaim) {
 		refuse(fd, o->strict, "pt_reclaim",
-		       "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)");
+		       "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)",
+		       "purges pass through unchanged");
 		reclaim = 0;
 	}
 	p->madvise_mode = mode;
 	p->pt_reclaim = reclaim;
-	p->alloc_lo = a->text_lo;
-	p->alloc_hi = a->text_hi;
 	p->active = mode != MV_MADVISE_PASSTHROUGH || reclaim;
 }
 
@@ -107,8 +143,9 @@ long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 
 	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
 		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
+	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED &&
+		 mv_policy_from_allocator(p, q->caller))
+		edge = MADV_FREE; /* never a program's call: it may rely on zero-fill */
 	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
 	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
 	if (core == edge || hi <= lo) {

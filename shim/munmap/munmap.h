@@ -33,8 +33,6 @@
 
 /* Values of the `munmap` key. */
 enum mv_munmap_mode { MV_MUNMAP_PASSTHROUGH, MV_MUNMAP_RECYCLE, MV_MUNMAP_DEFER };
-/* Values of `munmap.callers`: whose calls a strategy takes. */
-enum mv_munmap_callers { MV_CALLERS_ANY, MV_CALLERS_ALLOCATOR, MV_CALLERS_PROGRAM };
 
 /* Turn the strategy the options ask for on (constructor): registry, arenas,
  * fork handlers, the worker task. On failure prints one line on fd and stays

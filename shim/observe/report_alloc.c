@@ -124,6 +124,7 @@ static void adaptive_obj(struct mv_outbuf *o, const struct mv_adaptive_report *a
 	key(o, "eager");
 	mv_out_str(o, s->eager ? "true," : "false,");
 	u64_kv(o, "interval_ms", a->interval_ms, 1);
+	u64_kv(o, "idle_ms", a->idle_ms, 1);
 	str_or_null(o, "psi_file", a->psi_path, 1);
 	key(o, "cgroup");
 	if (p->cg_version) {
@@ -158,6 +159,14 @@ static void adaptive_obj(struct mv_outbuf *o, const struct mv_adaptive_report *a
 	u64_kv(o, "purged_bytes", s->purged_bytes, 1);
 	u64_kv(o, "skipped_small", s->skipped_small, 1);
 	u64_kv(o, "skipped_budget", s->skipped_budget, 1);
+	key(o, "quiet_ms");
+	if (a->idle_ms && s->activity_seen)
+		mv_out_u64(o, s->quiet_ns / 1000000u);
+	else
+		mv_out_str(o, "null");
+	mv_out_char(o, ',');
+	u64_kv(o, "idle_purges", s->idle_purges, 1);
+	u64_kv(o, "idle_purged_bytes", s->idle_purged_bytes, 1);
 	u64_kv(o, "cpu_ns", s->cpu_ns, 0);
 	mv_out_str(o, "},");
 }
@@ -405,7 +414,15 @@ void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r)
 		mv_out_u64(o, ad->state.skipped_small);
 		mv_out_str(o, " (little to purge) + ");
 		mv_out_u64(o, ad->state.skipped_budget);
-		mv_out_str(o, " (CPU budget), controller CPU ");
+		mv_out_str(o, " (CPU budget), ");
+		if (ad->idle_ms) {
+			mv_out_str(o, "idle returns ");
+			mv_out_u64(o, ad->state.idle_purges);
+			mv_out_str(o, " releasing ");
+			bytes_h(o, (int64_t)ad->state.idle_purged_bytes);
+			mv_out_str(o, ", ");
+		}
+		mv_out_str(o, "controller CPU ");
 		mv_out_fixed(o, (double)ad->state.cpu_ns / 1e6, 1);
 		mv_out_str(o, " ms\n");
 	}

@@ -208,6 +208,17 @@ int mv_report_json(const struct mv_report *r, int fd)
 	mv_out_char(&o, ',');
 	key(&o, "purges_visible");
 	mv_out_str(&o, mv_allocator_purges_visible(r->allocator->kind) ? "true" : "false");
+	mv_out_char(&o, ',');
+	key(&o, "found_by");
+	mv_out_json_str(&o, mv_allocator_found_name(r->allocator->found_by));
+	mv_out_char(&o, ',');
+	key(&o, "prefix");
+	mv_out_json_str(&o, r->allocator->prefix);
+	mv_out_char(&o, ',');
+	key(&o, "in_executable");
+	mv_out_str(&o, r->allocator->in_executable ? "true," : "false,");
+	key(&o, "stripped");
+	mv_out_str(&o, r->allocator->stripped ? "true" : "false");
 	mv_out_str(&o, "},");
 	kernel_obj(&o, r->kernel);
 	policy_obj(&o, r);
