@@ -96,7 +96,7 @@ static int exported_prefixed(struct mv_allocator_info *out)
 }
 
 /* The markers in the .symtab of object t. Returns 1 when found, 0 when
- * not, MV_ELFSYM_STRIPPED when the file has no .symtab. */
+ * not, MV_ELFSYM_* when the file has no .symtab or cannot be read. */
 static int in_symtab(struct mv_allocator_info *out, const struct mv_text *t)
 {
 	const char *names[NMARKERS];
@@ -107,7 +107,7 @@ static int in_symtab(struct mv_allocator_info *out, const struct mv_text *t)
 	if (!path[0])
 		return 0;
 	int r = mv_elfsym_find(path, t->bias, names, addrs, NMARKERS);
-	if (r == MV_ELFSYM_STRIPPED)
+	if (r < 0)
 		return r;
 	for (int i = 0; r > 0 && i < NMARKERS; i++) {
 		if (!addrs[i])
@@ -156,7 +156,7 @@ void mv_allocator_detect(struct mv_allocator_info *out, int deep)
 		int r = in_symtab(out, &t);
 		if (r == 1)
 			return;
-		out->stripped = r == MV_ELFSYM_STRIPPED;
+		out->stripped = r == MV_ELFSYM_STRIPPED ? MV_HIDDEN_STRIPPED : r < 0 ? MV_HIDDEN_UNREADABLE : 0;
 		if (t.is_main)
 			return;
 	}
@@ -183,8 +183,9 @@ void mv_allocator_say_stripped(const struct mv_allocator_info *a, int fd)
 	mv_out_init(&o, buf, sizeof(buf), fd);
 	mv_out_str(&o, "madvisor: malloc is linked into ");
 	mv_out_str(&o, a->in_executable ? "the program" : a->library);
-	mv_out_str(&o, ", which is stripped: an allocator linked there cannot be identified; its API and the"
-		       " allocator keys are not used\n");
+	mv_out_str(&o, a->stripped == MV_HIDDEN_STRIPPED ? ", which is stripped" : ", whose symbol table cannot be read");
+	mv_out_str(&o, ": an allocator linked there cannot be identified; its API and the allocator keys are not"
+		       " used\n");
 	mv_out_flush(&o);
 }
 

@@ -42,9 +42,11 @@ struct mv_allocator_info {
 	uintptr_t api_base;         /* the object's load address as dladdr reports it (exported symbols) */
 	uintptr_t api_bias;         /* its load bias (.symtab values are relative to it) */
 	char symfile[MV_PATH_MAX];  /* the file whose .symtab holds the API (MV_FOUND_SYMTAB) */
-	int stripped;               /* malloc is defined outside libc, in a stripped object where
-				       no allocator API was found: one may be there, unseen */
+	int stripped;               /* MV_HIDDEN_*: malloc is defined outside libc, in an object whose
+				       .symtab is missing or unreadable: an allocator may be there, unseen */
 };
+#define MV_HIDDEN_STRIPPED 1
+#define MV_HIDDEN_UNREADABLE 2
 
 /* Inspect the running process (uses dlsym/dladdr: constructor only). With
  * deep, the executable's .symtab is searched even when malloc is libc's (a

@@ -218,7 +218,7 @@ int mv_report_json(const struct mv_report *r, int fd)
 	key(&o, "in_executable");
 	mv_out_str(&o, r->allocator->in_executable ? "true," : "false,");
 	key(&o, "stripped");
-	mv_out_str(&o, r->allocator->stripped ? "true" : "false");
+	mv_out_str(&o, r->allocator->stripped == MV_HIDDEN_STRIPPED ? "true" : "false");
 	mv_out_str(&o, "},");
 	kernel_obj(&o, r->kernel);
 	policy_obj(&o, r);

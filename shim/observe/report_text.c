@@ -77,7 +77,9 @@ int mv_report_text(const struct mv_report *r, int fd)
 		mv_out_char(&o, ')');
 	}
 	if (r->allocator->stripped)
-		mv_out_str(&o, "; malloc is linked into a stripped object: an allocator there cannot be seen");
+		mv_out_str(&o, r->allocator->stripped == MV_HIDDEN_STRIPPED
+				       ? "; malloc is linked into a stripped object: an allocator there cannot be seen"
+				       : "; malloc is linked into an object whose symbol table cannot be read");
 	mv_out_char(&o, '\n');
 	mv_out_str(&o, "madvisor: kernel ");
 	mv_out_i64(&o, r->kernel->kernel_major);

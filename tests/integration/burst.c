@@ -1,12 +1,13 @@
 /* burst - a service's day: busy, a burst, then silence.
  *
  * usage: burst THREADS MIB DIR [stay]
+ * (burst_static_je, _tc: the same with jemalloc or tcmalloc linked in;
+ * burst_prefixed_je: with a jemalloc whose API is prefixed je_)
  *   1. prints "start_rss_kb N" and "pid P";
  *   2. busy: THREADS threads allocate blocks of 1-512 KiB (every page
  *      written) up to 8 MiB each, free them, and again, until DIR/burst
  *      exists; prints "busy" when they have started, and at the end
- *      "busy_max_gap_ms N": the longest time any thread went without an
- *      allocation;
+ *      "busy_max_gap_ms N": the longest time no thread made an allocation;
  *   3. burst: the threads allocate MIB MiB in all in such blocks, each
  *      filled with a pattern, and free 95% of them (they keep every 20th);
  *      prints "quiet live_kb N" (the bytes kept); the threads then exit
@@ -27,6 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef BURST_JE_PREFIX
+/* Built against a jemalloc whose API is prefixed je_ (malloc stays glibc's). */
+void *je_malloc(size_t size);
+void je_free(void *p);
+#define malloc je_malloc
+#define free je_free
+#endif
+
 #define MAXT 16
 
 static const char *dir;
@@ -35,6 +44,7 @@ static pthread_barrier_t started, burst_done, stop_seen;
 static volatile int phase; /* 0 busy, 1 burst */
 static int stay;
 static uint64_t max_gap_ns[MAXT];
+static uint64_t last_any; /* time of the latest allocation by any thread (atomic) */
 static size_t live_bytes[MAXT];
 /* what each thread kept: checked and freed by the main thread at the end */
 static char **kept[MAXT];
@@ -83,7 +93,6 @@ static void *worker(void *arg)
 	unsigned seed = 17 + (unsigned)id;
 	enum { BUSY_MAX = 256 };
 	char *busy[BUSY_MAX];
-	uint64_t last = now_ns();
 	int first = 1;
 	/* busy */
 	while (!phase) {
@@ -98,10 +107,9 @@ static void *worker(void *arg)
 				p[o] = 1;
 			busy[n++] = p;
 			used += sz;
-			uint64_t t = now_ns();
-			if (t - last > max_gap_ns[id])
-				max_gap_ns[id] = t - last;
-			last = t;
+			uint64_t t = now_ns(), prev = __atomic_exchange_n(&last_any, t, __ATOMIC_RELAXED);
+			if (!first && t > prev && t - prev > max_gap_ns[id])
+				max_gap_ns[id] = t - prev;
 		}
 		for (int i = 0; i < n; i++)
 			free(busy[i]);
@@ -109,7 +117,6 @@ static void *worker(void *arg)
 			pthread_barrier_wait(&started);
 			first = 0;
 		}
-		last = now_ns();
 	}
 	/* burst: keep every 20th block */
 	size_t cap = per_thread / 1024 + 1, k = 0, used = 0;
