@@ -4,7 +4,7 @@
 # the program allocates; once it has gone quiet, its free memory back in
 # allocator-wide purges; the blocks it kept intact.
 #
-# `burst` (four threads) allocates and frees for as long as the test lets it,
+# bench/workloads/burst (four threads) allocates and frees for as long as the test lets it,
 # then allocates 256 MiB and frees 95%, and stays quiet until told to stop;
 # its threads stay alive, as a server's do. Every step waits on an event
 # (the program's output, the controller's live file), never on time.
@@ -89,7 +89,7 @@ for a in jemalloc tcmalloc mimalloc; do
 		skip "$a: not found by configure"
 		continue
 	fi
-	service_run "$a" "$(preload_for $a)" "$ITEST/burst"
+	service_run "$a" "$(preload_for $a)" "$top_builddir/bench/workloads/burst"
 	case $a in
 	jemalloc) checks "$a" "$(bound)" ;;
 	tcmalloc)

@@ -10,7 +10,8 @@
  *      "busy_max_gap_ms N": the longest time no thread made an allocation;
  *   3. burst: the threads allocate MIB MiB in all in such blocks, each
  *      filled with a pattern, and free 95% of them (they keep every 20th);
- *      prints "quiet live_kb N" (the bytes kept); the threads then exit
+ *      prints "quiet_realtime_ns T" (CLOCK_REALTIME: the silence starts) and
+ *      "quiet live_kb N" (the bytes kept); the threads then exit
  *      (with "stay": they stay alive, blocked, holding what their caches
  *      hold, until the end);
  *   4. silence: no allocator call until DIR/stop exists;
@@ -213,7 +214,10 @@ int main(int argc, char **argv)
 		gap = max_gap_ns[i] > gap ? max_gap_ns[i] : gap;
 		live += live_bytes[i];
 	}
-	printf("busy_max_gap_ms %llu\nquiet live_kb %zu\n", (unsigned long long)(gap / 1000000u), live >> 10);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	printf("busy_max_gap_ms %llu\nquiet_realtime_ns %lld%09ld\nquiet live_kb %zu\n",
+	       (unsigned long long)(gap / 1000000u), (long long)rt.tv_sec, rt.tv_nsec, live >> 10);
 	fflush(stdout);
 	wait_for("stop");
 	printf("rss_kb %ld\n", rss_kb());
