@@ -8,7 +8,14 @@
 # half the min-max spread over the median, in percent (a rough noise estimate
 # from the repetitions). A ratio is marked "~" when it is within the noise
 # of the two rows (|ratio - 1| <= noise(row) + noise(baseline)), e.g. "~0.97".
-BEGIN { FS = "," }
+# Workloads with a "program" (real programs from Debian packages) get a
+# section of their own: for each profile, what it changes against the
+# baseline, and per program a sentence saying so, or saying that madvisor
+# changes nothing measurable for it. A ratio is a change when it lies outside
+# that noise AND at least MIN_CHANGE (2%) away from 1 AND, for memory, the
+# medians differ by more than the library's own memory can account for
+# (MIN_RSS_KB of RSS, MIN_PTE_KB of page tables).
+BEGIN { FS = ","; MIN_CHANGE = 0.02; MIN_RSS_KB = 1024; MIN_PTE_KB = 16 }
 
 FILENAME ~ /runs\.csv$/ {
 	if (FNR == 1) { for (i = 1; i <= NF; i++) col[$i] = i; next }
@@ -44,12 +51,17 @@ function add_run(   id, w, a, p, ex, i, c) {
 	exists[g] = 1
 	group_of[id] = g
 	metric[w] = $col["metric"]; better[w] = $col["better"]
+	if (("program" in col) && $col["program"] != "" && $col["program"] != "-" && !(w in program)) {
+		program[w] = $col["program"]
+		if (!($col["program"] in seenprog)) { seenprog[$col["program"]] = 1; PR[++npr] = $col["program"] }
+	}
 	if (ex != 0) { nfail[g]++; return }
 	okrun[id] = 1
 	nok[g]++
 	for (c in col)
 		if (c != "run" && c != "workload" && c != "allocator" && c != "policy" && c != "metric" && c != "better")
 			addv(g, c, $col[c])
+	addv(g, "cpu_s", $col["user_s"] + $col["sys_s"])
 	if (!(g in first_lib_alloc) && $col["lib_allocator"] != "-") first_lib_alloc[g] = $col["lib_allocator"]
 }
 
@@ -133,6 +145,7 @@ function rows(fn,   i, j, k, w, a, p, g, b) {
 				else if (fn == "sparse" && w == "sparse_touch") row_sparse(a, p, g, b)
 				else if (fn == "fault" && w == "fault_contention") row_fault(a, p, g, b)
 				else if (fn == "repro" && p != "baseline") row_repro(w, a, p, g)
+				else if (fn == "real" && p != "baseline" && (w in program)) row_real(w, a, p, g, b)
 			}
 		}
 	}
@@ -186,6 +199,93 @@ function row_fault(a, p, g, b) {
 		fmt(med(g, "m:disturber_ops"))
 }
 
+# change(g, b, k): "yes" when the row's median differs from the baseline's
+# beyond the noise of both and by at least MIN_CHANGE, "no" when it does not,
+# "?" without a noise estimate (one run), "" when not comparable. Sets CH_r.
+function change(g, b, k,   m, bm, d, nz, nb) {
+	m = med(g, k); bm = med(b, k)
+	if (m == "" || bm == "" || bm == 0) return ""
+	CH_r = m / bm
+	d = m - bm; if (d < 0) d = -d
+	if ((k ~ /^rss_/ && d <= MIN_RSS_KB) || (k ~ /^pte_/ && d <= MIN_PTE_KB)) return "no"
+	d = CH_r - 1; if (d < 0) d = -d
+	nz = noise(g, k); nb = noise(b, k)
+	if (nz == "" || nb == "") return "?"
+	return (d * 100 > nz + nb && d >= MIN_CHANGE) ? "yes" : "no"
+}
+
+# verdict(w, g, b): what the profile changes, in words; counts the rows per
+# program (real_n, real_changed, real_unknown) and lists the changes (real_list).
+function verdict(w, g, b,   i, n, k, name, lowbetter, c, out, unknown, word) {
+	if (nok[g] + 0 == 0 || nok[b] + 0 == 0) return "no successful run to compare"
+	n = split("value wall_s cpu_s rss_peak_kb rss_final_kb pte_peak_kb", k, " ")
+	split(metric[w] "|wall|CPU|peak RSS|final RSS|peak VmPTE", name, "|")
+	out = ""; unknown = 0
+	for (i = 1; i <= n; i++) {
+		c = change(g, b, k[i])
+		if (c == "?") unknown++
+		if (c != "yes") continue
+		lowbetter = (i == 1) ? (better[w] == "lower") : 1
+		word = ((CH_r < 1) == (lowbetter == 1)) ? "better" : "worse"
+		out = out (out == "" ? "" : ", ") name[i] " " sprintf("%.2f", CH_r) "× (" word ")"
+	}
+	real_n[program[w]]++
+	if (out != "") {
+		real_changed[program[w]]++
+		real_list[program[w]] = real_list[program[w]] (real_list[program[w]] == "" ? "" : "; ") \
+			w " under " WA_name(g) " with " P_name(g) ": " out
+		return "changed: " out
+	}
+	if (unknown) { real_unknown[program[w]]++; return "no noise estimate (one run)" }
+	return "no measurable change"
+}
+function WA_name(g,   x) { split(g, x, SUBSEP); return x[2] }
+function P_name(g,   x) { split(g, x, SUBSEP); return x[3] }
+
+function row_real(w, a, p, g, b,   purges) {
+	purges = fmt(med(g, "lib_munmap_calls")) " / " fmt(med(g, "lib_madvise_calls") + med(g, "lib_process_madvise_calls"))
+	printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", program[w], w, a, p,
+		ratio(g, b, "value"), ratio(g, b, "wall_s"), ratio(g, b, "cpu_s"), ratio(g, b, "rss_peak_kb"),
+		ratio(g, b, "rss_final_kb"), ratio(g, b, "pte_peak_kb"), purges,
+		fmt(med(g, "lib_munmap_recycled")), fmt(med(g, "lib_munmap_deferred")), verdict(w, g, b)
+}
+
+function real_programs(   i, j, pr, ws) {
+	print ""
+	print "## Real programs: what each profile changes"
+	print ""
+	print "Programs from Debian packages, each doing a fixed amount of work (`meta.json` has the commands)."
+	print "Each profile against the baseline (the same program and allocator without the library): the"
+	print "program's own figure, wall time, CPU time (user + sys), peak and final RSS, peak VmPTE (ratios,"
+	print "\"~\" = within the noise), the munmap and madvise calls the library saw the program make (medians),"
+	print "and the munmaps the profile recycled or deferred. A ratio counts as a change when it lies outside"
+	printf "the noise of both rows and at least %d%% away from 1, and for memory when the medians differ by\n", MIN_CHANGE * 100
+	printf "more than %d MiB of RSS or %d kB of page tables (the library\047s own memory is of that order: about\n", MIN_RSS_KB / 1024, MIN_PTE_KB
+	print "0.4 MiB and one or two page tables in a small program); anything else is no measurable change."
+	print ""
+	print "| program | workload | allocator | profile | figure | wall | CPU | peak RSS | final RSS | peak VmPTE | munmap / madvise calls | recycled / deferred | what changed |"
+	print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	rows("real")
+	print ""
+	for (i = 1; i <= npr; i++) {
+		pr = PR[i]; ws = ""
+		for (j = 1; j <= nw; j++) if ((W[j] in program) && program[W[j]] == pr) ws = ws (ws == "" ? "" : ", ") W[j]
+		if (real_n[pr] + 0 == 0)
+			printf "- **%s** (%s): no profile run to compare.\n", pr, ws
+		else if (real_changed[pr] + 0 > 0)
+			printf "- **%s** (%s): measurable changes in %d of %d comparison%s (profile × allocator against the baseline): %s.\n", pr, ws,
+				real_changed[pr], real_n[pr], (real_n[pr] == 1 ? "" : "s"), real_list[pr]
+		else if (real_unknown[pr] == real_n[pr])
+			printf "- **%s** (%s): cannot tell: every comparison had one run only (no noise estimate); run with --reps 2 or more.\n", pr, ws
+		else if (real_unknown[pr] + 0 > 0)
+			printf "- **%s** (%s): no measurable change in the %d comparisons with a noise estimate; %d more had one run only.\n",
+				pr, ws, real_n[pr] - real_unknown[pr], real_unknown[pr]
+		else
+			printf "- **%s** (%s): madvisor changes nothing measurable for this program: every profile under every allocator is within the noise of the baseline (%d comparison%s).\n",
+				pr, ws, real_n[pr], (real_n[pr] == 1 ? "" : "s")
+	}
+}
+
 function spread(g, k) {
 	if (!stat(g, k)) return "–"
 	return S_min == S_max ? fmt(S_min) " (same)" : fmt(S_min) "–" fmt(S_max)
@@ -228,6 +328,7 @@ END {
 	print "| workload | allocator | policy | detected allocator | madvise calls | madvise MiB | madvise kernel ms | munmap calls | munmap kernel ms | mmap calls | pmd ranges | converted | pmd cores |"
 	print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	rows("lib")
+	if (npr > 0) real_programs()
 	if ("redis" in seenw) {
 		print ""
 		print "## redis-server phases"

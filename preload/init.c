@@ -14,6 +14,7 @@
 #include "core/kernel.h"
 #include "munmap/rangecalls.h"
 #include "sys/ownmem.h"
+#include "sys/once.h"
 #include "core/hot.h"
 #include "sys/probe.h"
 #include "ptmodel/hook.h"
@@ -85,10 +86,17 @@ static void atfork_child(void)
 	mv_rt.start_ns = mv_clock_mono_ns();
 }
 
-/* The fork child has no worker thread: start it again for the tasks. */
-static void atfork_child_tasks(void)
+/* The fork child has no worker thread: start it again for the tasks that
+ * need one there (the page-table model's, adaptive purging, live stats).
+ * Registered last, so that it runs after every other child handler of
+ * madvisor's: a thread started earlier could find a lock (a munmap arena's)
+ * still held from before the fork, and wait on it for ever. */
+static int child_worker;
+
+static void atfork_child_worker(void)
 {
-	mv_worker_ensure();
+	if (child_worker)
+		mv_worker_ensure();
 }
 
 static void start_alloc(const struct mv_options *o, const struct mv_allocator_info *a, int fd)
@@ -103,8 +111,7 @@ static void start_alloc(const struct mv_options *o, const struct mv_allocator_in
 	mv_attrib_start(o, fd);
 	int tasks = mv_adaptive_start(o, fd) == 0 && o->adaptive;
 	tasks |= mv_live_start(o, fd) == 0 && live;
-	if (tasks)
-		pthread_atfork(NULL, NULL, atfork_child_tasks);
+	child_worker |= tasks;
 }
 
 __attribute__((constructor)) static void mv_init(void)
@@ -119,6 +126,7 @@ __attribute__((constructor)) static void mv_init(void)
 		return;
 	}
 	mv_ownmem_reserve(); /* before the program's calls, so never in one of its holes */
+	mv_once_start();     /* likewise: the flags a process tree shares */
 	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();
@@ -142,6 +150,8 @@ __attribute__((constructor)) static void mv_init(void)
 		__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
 	if (mv_rt.opt.ptmodel || mv_rt.opt.sweep)
 		mv_ptm_start(&mv_rt.opt, mv_probe_get()->pt_reclaim, 2);
+	child_worker |= mv_ptm_enabled();
+	pthread_atfork(NULL, NULL, atfork_child_worker);
 	if (mv_rt.opt.print_config)
 		mv_config_print(&mv_rt.opt, 2);
 	mv_rt.configured = 1;

@@ -7,6 +7,8 @@
 #   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
 #   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
 #   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
+#   distcheck                `make distcheck` without its test run (see below)
+#   package                  scripts/deb.sh, then tests/package/deb.sh on the .deb
 # Usage: scripts/check.sh [--fast]    (--fast: the normal `make check` only)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,12 +81,29 @@ make_check() {
 	return "$s"
 }
 
+# The tarball builds, installs, uninstalls and cleans out of tree. Its test
+# programs and test run are left out: the same sources were just tested, and
+# the whole suite again would cost CI minutes. `make distcheck` runs it all.
+distcheck_light() {
+	make -C "$build" -s -j"$(nproc)" distcheck TESTS= check_PROGRAMS= check_LTLIBRARIES= >"$tmp/distcheck.log" 2>&1 ||
+		{ tail -n 40 "$tmp/distcheck.log"; return 1; }
+	grep -A2 'archives ready' "$tmp/distcheck.log"
+}
+
+# The Debian package from a clean copy, then its files, and its launcher run
+# unpacked (and, as root, installed with dpkg and purged again).
+package() {
+	sh "$top/scripts/deb.sh" "$tmp/deb" && sh "$top/tests/package/deb.sh" "$tmp/deb"
+}
+
 run_part "make check" make_check
 if [ "$fast" = no ]; then
 	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
 	# libFuzzer: every target for FUZZ_SECONDS (default 15) from its corpus.
 	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-15}"
+	run_part "distcheck" distcheck_light
+	run_part "package" package
 	# More parts go here, each as: run_part NAME COMMAND...
 fi
 

@@ -6,7 +6,8 @@ set -eu
 PACKAGES="gcc make autoconf automake libtool pkg-config
 libjemalloc-dev libjemalloc2 libgoogle-perftools-dev libgoogle-perftools4
 libmimalloc-dev libmimalloc2.0 libunwind-dev
-strace valgrind python3 time gnuplot-nox"
+strace valgrind python3 time gnuplot-nox sqlite3
+man-db bash-completion"
 
 missing=""
 for p in $PACKAGES; do

@@ -12,6 +12,7 @@ shim_libshim_la_SOURCES = \
 	shim/sys/rawsys.h shim/sys/ownsys.h \
 	shim/sys/ownmem.c shim/sys/ownmem.h \
 	shim/sys/outbuf.c shim/sys/outbuf.h \
+	shim/sys/once.c shim/sys/once.h \
 	shim/sys/outfile.c shim/sys/outfile.h \
 	shim/sys/lock.h \
 	shim/sys/clock.c shim/sys/clock.h \

@@ -1,5 +1,7 @@
 # tests/bench.mk: the benchmark tools under make check. bench/report runs on a
 # fixed results directory (tests/data/bench-results) and its markdown rows are
-# checked; bench/monitor's exit status, time limit and exit-time sample.
-TESTS += tests/bench/report.sh tests/bench/monitor.sh
-EXTRA_DIST += tests/bench/report.sh tests/bench/monitor.sh tests/data/bench-results
+# checked; bench/monitor's exit status, time limit and exit-time sample; the
+# real-program workloads (sqlite3, gcc, python3) at tiny sizes, alone and in
+# a one-repetition matrix with its report.
+TESTS += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh
+EXTRA_DIST += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh tests/data/bench-results

@@ -90,6 +90,7 @@ static void usage(FILE *f)
 		"       madvisor config --check FILE...\n"
 		"       madvisor config --print\n"
 		"       madvisor config --keys\n"
+		"       madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
 		"\n"
 		"Run COMMAND with libmadvisor.so preloaded.\n"
 		"\n"
@@ -105,6 +106,8 @@ static void usage(FILE *f)
 		"  config --check FILE...  validate configuration files\n"
 		"  config --print          show the configuration the environment gives\n"
 		"  config --keys           the key reference as a markdown table\n"
+		"  replay TRACE            what profiles would do with a trace:PATH recording\n"
+		"  (`madvisor config --help` and `madvisor replay --help` list their options.)\n"
 		"\n"
 		"Configuration keys (key:value):\n",
 		MV_LIBDIR, LIB_NAME);
@@ -252,8 +255,27 @@ static void keys_markdown(FILE *f)
 	}
 }
 
+static void config_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: madvisor config --check FILE...\n"
+		"       madvisor config --print\n"
+		"       madvisor config --keys\n"
+		"\n"
+		"  --check FILE...   validate configuration files (MADVISOR_CONFIG syntax);\n"
+		"                    exit 1 if any is bad\n"
+		"  --print           show every key's effective value and its source for the\n"
+		"                    environment's MADVISOR_PROFILE, MADVISOR_CONFIG, MADVISOR_CONF\n"
+		"  --keys            the key reference as a markdown table\n"
+		"  -h, --help        show this help\n");
+}
+
 static int config_cmd(int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		config_usage(stdout);
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "--check") == 0)
 		return config_check(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "--print") == 0) {
@@ -272,7 +294,7 @@ static int config_cmd(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "madvisor: config: expected --check FILE..., --print or --keys\n");
-	usage(stderr);
+	config_usage(stderr);
 	return 2;
 }
 

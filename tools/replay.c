@@ -156,10 +156,9 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		}
 		if (r->type == MV_TR_REGION) {
 			struct mv_ptm_pmd *p = mv_ptm_pmd_of(r->addr, 1);
-			if (p) {
-				struct mv_ptm_node *nd = mv_ptm_node_of(p, r->addr);
+			struct mv_ptm_node *nd = p ? mv_ptm_node_of(p, r->addr) : NULL;
+			if (nd)
 				mv_ptm_commit(p, nd, nd->w, (unsigned)r->len, 0);
-			}
 			continue;
 		}
 		if (r->type != MV_TR_CALL)
@@ -194,7 +193,14 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n");
+	fprintf(f, "usage: madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
+		   "\n"
+		   "Run a trace recorded with trace:PATH through the policy and the page-table model,\n"
+		   "once per profile, and print what each would do.\n"
+		   "\n"
+		   "  --profile P   a profile name, a .conf file or inline key:value,...; repeat to\n"
+		   "                compare (at most 16; default: passthrough)\n"
+		   "  -h, --help    show this help\n");
 }
 
 int mv_replay_main(int argc, char **argv)

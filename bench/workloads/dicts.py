@@ -10,10 +10,12 @@ sleeps --idle-ms so decay-based purging runs.
 Output, one line on stdout (entries and checksum are exact for a seed):
   dicts: rounds=R entries=N seconds=S entries_per_sec=N checksum=N
 """
-import argparse
 import random
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import wl  # noqa: E402  (after the line above)
 
 
 def build(rng, n):
@@ -32,19 +34,12 @@ def build(rng, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="build and drop large dicts")
-    ap.add_argument("-n", type=int, default=200000, help="entries per dict")
-    ap.add_argument("-r", "--rounds", type=int, default=10, help="rounds")
-    ap.add_argument("-S", "--seed", type=int, default=1, help="seed")
-    ap.add_argument("--idle-ms", type=int, default=50, help="sleep every third round")
-    a = ap.parse_args()
-    if a.n < 1 or a.rounds < 1 or a.idle_ms < 0:
-        ap.error("values must be positive")
+    a = wl.options("build and drop large dicts", "entries per dict", 200000, 10)
     rng = random.Random(a.seed)
     checksum = 0
     entries = 0
     start = time.monotonic()
-    for rnd in range(a.rounds):
+    for _ in wl.rounds(a):
         n = a.n // 2 + rng.randrange(a.n // 2 + 1)
         d = build(rng, n)
         for k, v in d.items():
@@ -52,8 +47,6 @@ def main():
                         + (k if isinstance(k, int) else len(k))) % 1000000007
         entries += len(d)
         del d
-        if rnd % 3 == 2 and a.idle_ms:
-            time.sleep(a.idle_ms / 1000.0)
     secs = time.monotonic() - start
     print("dicts: rounds=%d entries=%d seconds=%.2f entries_per_sec=%.0f checksum=%d"
           % (a.rounds, entries, secs, entries / secs if secs > 0 else 0, checksum))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownmem.h"
 #include "sys/ownsys.h"
 #include "sys/outfile.h"
@@ -50,7 +51,7 @@ int mv_trace_enabled(void)
 static void say_once(const char *what, long err, const char *then)
 {
 	static int said;
-	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) || !mv_once(MV_ONCE_TRACE))
 		return;
 	mv_out_stderr_error(what, err, then);
 }

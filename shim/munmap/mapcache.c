@@ -5,6 +5,7 @@
 #include <time.h>
 #include "munmap/mapcache.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "munmap/registry.h"
 #include "sys/ownsys.h"
 
@@ -194,7 +195,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 	long r = mv_own2(SYS_munmap, lo, hi - lo);
 	if (mv_raw_failed(r))
 		r = mv_own2(SYS_munmap, lo, hi - lo);
-	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED))
+	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED) ||
+	    !mv_once(MV_ONCE_UNMAP))
 		return;
 	mv_out_stderr_error("munmap: the kernel refused to unmap a kept range", r,
 			    "munmap passes through unchanged from now on");

@@ -740,6 +740,10 @@ void mv_munmap_report_json(struct mv_outbuf *o)
 	mv_out_u64(o, entries);
 	mv_out_str(o, ",\"registry_held\":");
 	mv_out_u64(o, held);
+	size_t peak;
+	mv_reg_bytes(&peak);
+	mv_out_str(o, ",\"registry_bytes_peak\":");
+	mv_out_u64(o, peak);
 	for (int i = 0; i < MV_MC_COUNT; i++) {
 		mv_out_str(o, ",\"");
 		mv_out_str(o, counter_names[i]);
@@ -747,6 +751,19 @@ void mv_munmap_report_json(struct mv_outbuf *o)
 		mv_out_u64(o, c[i]);
 	}
 	mv_out_str(o, "},");
+}
+
+int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes)
+{
+	*held_bytes = 0;
+	if (!cfg.mode)
+		return 0;
+	uint64_t c[MV_MC_COUNT];
+	mv_mc_counters(c);
+	*held_bytes = mv_mc_bytes();
+	for (int i = 0; i < MV_MC_COUNT; i++)
+		fn(arg, counter_names[i], c[i]);
+	return cfg.mode;
 }
 
 void mv_munmap_report_text(struct mv_outbuf *o)

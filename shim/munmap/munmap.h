@@ -55,5 +55,9 @@ const char *mv_munmap_mode_name(int mode);
 struct mv_outbuf;
 void mv_munmap_report_json(struct mv_outbuf *o);
 void mv_munmap_report_text(struct mv_outbuf *o);
+/* The same figures for a report that formats them itself (Prometheus):
+ * fn(arg, name, value) for each counter, named as in the JSON object, and
+ * *held_bytes. Returns the mode in force; with none (0), fn is not called. */
+int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes);
 
 #endif

@@ -7,11 +7,14 @@
  * by libc internals, or larger than MV_REG_MAX_MAP are unknown: strategies
  * pass them through.
  *
- * Lock-light: the address space is cut into 2 MiB chunks hashed onto
- * MV_REG_SHARDS shards, each a sorted array of entries (entries never cross a
- * chunk boundary) behind its own short futex lock; nothing waits on a global
- * lock. mv_reg_holders() answers "is anything held here?" with one atomic
- * load per chunk when nothing is. Memory comes from raw mmap, never malloc.
+ * Costs by mappings, not bytes: the address space is cut into 1 GiB slots
+ * hashed onto MV_REG_SHARDS shards, each a treap (a binary search tree kept
+ * balanced by random priorities; O(log n) per call) of disjoint entries,
+ * equal neighbours merged, behind its own short futex lock: one entry per
+ * mapping, or two when it crosses a slot boundary (entries never do), plus
+ * one per distinct change made inside it. Nothing waits on a global lock.
+ * mv_reg_holders() answers "is anything held here?" with one atomic load per
+ * shard when nothing is. Tree nodes come from shim/sys/ownmem, never malloc.
  * Only started (mv_reg_init) when a munmap strategy is on. All addresses are
  * page-aligned, a < b. */
 #ifndef MADVISOR_REGISTRY_H
@@ -20,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MV_REG_CHUNK_SHIFT 21
-#define MV_REG_SHARDS 1024                /* power of two */
+#define MV_REG_SLOT_SHIFT 30              /* entries never cross a 1 GiB slot boundary */
+#define MV_REG_SHARDS 256                 /* power of two */
 #define MV_REG_MAX_MAP (1UL << 30)        /* larger mappings stay unknown */
 #define MV_REG_OWNERS 64                  /* holders 0..63 */
 
@@ -104,7 +107,10 @@ int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
 int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 /* Entries recorded, and how many of them are HELD. */
 void mv_reg_counts(size_t *entries, size_t *held);
-/* Check the invariants (sorted, disjoint, inside one chunk, held counts).
+/* Bytes of own memory the registry's tree nodes take now, and at most so far. */
+size_t mv_reg_bytes(size_t *peak);
+/* Check the invariants (search order, heap order of the priorities,
+ * disjoint, inside one slot and its shard, merged, counts).
  * Returns 0, or -1 (tests). */
 int mv_reg_check(void);
 /* Forget everything (tests). */

@@ -168,20 +168,6 @@ static void say(int fd, const char *what)
 	mv_out_flush(&o);
 }
 
-/* Before fork takes malloc's locks: the forking thread's first unwind
- * allocates libunwind's thread-local storage with malloc (__tls_get_addr),
- * and a signal handler's purge during fork would do it with those locks
- * held by this very thread (a deadlock, found by make stress). Do it now. */
-void mv_attrib_atfork_prepare(void)
-{
-	void *warm[4];
-	if (!table || acc.busy)
-		return;
-	acc.busy = 1;
-	mv_unwind_backtrace(warm, 4);
-	acc.busy = 0;
-}
-
 void mv_attrib_atfork_child(void)
 {
 	if (!table)
@@ -234,7 +220,7 @@ int mv_attrib_start(const struct mv_options *o, int fd)
 	mv_unwind_backtrace(prime, MV_ATTRIB_DEPTH);
 	acc.busy = 0;
 	__atomic_store_n(&table, p, __ATOMIC_RELEASE);
-	pthread_atfork(mv_attrib_atfork_prepare, NULL, mv_attrib_atfork_child);
+	pthread_atfork(NULL, NULL, mv_attrib_atfork_child);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * DONTNEED_LOCKED / PAGEOUT, process_madvise with those, munmap) in
  * attribution.every per thread -- or one each time a thread's purged bytes
  * pass attribution.bytes -- is timed and its call stack taken with
- * libunwind's unw_backtrace. The sample stands for the calls and bytes
+ * libunwind's unw_init_local/unw_step, which allocate nothing and take no
+ * lock the program may hold (attrib_unwind.c). The sample stands for the calls and bytes
  * (asked for, failed calls included) since the thread's previous sample, so
  * the sums match the totals. Stacks are
  * aggregated in a fixed table (raw mmap, MV_ATTRIB_SLOTS distinct stacks,
@@ -59,8 +60,6 @@ int mv_attrib_own(const struct mv_request *q);
 int mv_attrib_start(const struct mv_options *o, int fd);
 /* The fork child starts from an empty table. */
 void mv_attrib_atfork_child(void);
-/* The forking thread warms the unwinder first (no malloc inside fork). */
-void mv_attrib_atfork_prepare(void);
 
 /* The unwinder (attrib_unwind.c). */
 int mv_unwind_load(char *why, size_t cap);                   /* 0 or -1 */

@@ -2,10 +2,18 @@
  *
  * dlopen with RTLD_LOCAL keeps libunwind's exported _Unwind_* and backtrace
  * symbols out of the global scope, where they would take over the program's
- * C++ exception unwinding and glibc's backtrace(). unw_backtrace is all the
- * sampling needs; procedure names at report time come from the local
- * address space's get_proc_name accessor (it reads the objects' .symtab,
- * which dladdr cannot see), when the headers were found at build time. */
+ * C++ exception unwinding and glibc's backtrace().
+ *
+ * A sample never allocates and takes no lock the program may hold: stacks
+ * are walked with unw_getcontext, unw_init_local and unw_step on the local
+ * address space with the global cache (libunwind's async-signal-safe local
+ * unwinding, its locks taken with signals blocked). unw_backtrace is not
+ * used: its per-thread cache is dynamic thread-local storage, which glibc
+ * allocates with malloc on a thread's first sample, inside whatever lock
+ * the interrupted code held. Procedure names at report time come from the
+ * local address space's get_proc_name accessor (it reads the objects'
+ * .symtab, which dladdr cannot see). Both need libunwind's headers at build
+ * time (unw_context_t and unw_cursor_t are opaque sizes). */
 #include <dlfcn.h>
 #include <string.h>
 #include "sys/ownsys.h"
@@ -40,6 +48,33 @@ static int proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off)
 	*off = (uintptr_t)o;
 	return 0;
 }
+
+#if defined(__x86_64__)
+static int (*getcontext_fn)(unw_context_t *);
+#define GET_CONTEXT(uc) getcontext_fn(uc)
+#else
+#define GET_CONTEXT(uc) unw_getcontext(uc) /* inline in the header */
+#endif
+static int (*init_local)(unw_cursor_t *, unw_context_t *);
+static int (*step)(unw_cursor_t *);
+static int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+
+/* The stack from this function's caller up, one instruction pointer a frame. */
+static __attribute__((noinline)) int walk(void **pcs, int max)
+{
+	unw_context_t uc;
+	unw_cursor_t c;
+	if (GET_CONTEXT(&uc) != 0 || init_local(&c, &uc) != 0)
+		return 0;
+	int n = 0;
+	while (n < max && step(&c) > 0) {
+		unw_word_t ip;
+		if (get_reg(&c, UNW_REG_IP, &ip) != 0 || !ip)
+			break;
+		pcs[n++] = (void *)ip;
+	}
+	return n;
+}
 #endif
 
 int mv_unwind_load(char *why, size_t cap)
@@ -62,21 +97,41 @@ int mv_unwind_load(char *why, size_t cap)
 		mv_out_cstr(&o);
 		return -1;
 	}
-	bt = (int (*)(void **, int))mv_own_dlsym(h, "unw_backtrace");
-	if (!bt) {
-		mv_out_str(&o, "libunwind has no unw_backtrace");
-		mv_out_cstr(&o);
-		return -1;
-	}
 #if defined(HAVE_LIBUNWIND) && defined(UNW_ARCH)
+#if defined(__x86_64__)
+	getcontext_fn = (int (*)(unw_context_t *))mv_own_dlsym(h, "_U" UNW_ARCH "_getcontext");
+#endif
+	init_local = (int (*)(unw_cursor_t *, unw_context_t *))mv_own_dlsym(h, "_UL" UNW_ARCH "_init_local");
+	step = (int (*)(unw_cursor_t *))mv_own_dlsym(h, "_UL" UNW_ARCH "_step");
+	get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))mv_own_dlsym(h, "_UL" UNW_ARCH "_get_reg");
+	int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
+		(int (*)(unw_addr_space_t, unw_caching_policy_t))mv_own_dlsym(h, "_UL" UNW_ARCH "_set_caching_policy");
 	unw_accessors_t *(*get_acc)(unw_addr_space_t) =
 		(unw_accessors_t * (*)(unw_addr_space_t)) mv_own_dlsym(h, "_U" UNW_ARCH "_get_accessors");
 	unw_addr_space_t *as = (unw_addr_space_t *)mv_own_dlsym(h, "_UL" UNW_ARCH "_local_addr_space");
-	if (get_acc && as && *as) {
+#if defined(__x86_64__)
+	int have_ctx = getcontext_fn != NULL;
+#else
+	int have_ctx = 1;
+#endif
+	if (!have_ctx || !init_local || !step || !get_reg || !policy || !as || !*as) {
+		mv_out_str(&o, "libunwind has no unw_init_local/unw_step");
+		mv_out_cstr(&o);
+		return -1;
+	}
+	/* One cache for all threads: a per-thread one would be thread-local storage. */
+	policy(*as, UNW_CACHE_GLOBAL);
+	bt = walk;
+	if (get_acc) {
 		local_as = *as;
 		acc = get_acc(local_as);
 		name_fn = proc_name;
 	}
+#else
+	(void)h;
+	mv_out_str(&o, "this build has no allocation-free unwinder (needs libunwind's headers, x86_64 or aarch64)");
+	mv_out_cstr(&o);
+	return -1;
 #endif
 	return 0;
 }
@@ -88,7 +143,11 @@ int mv_unwind_shared(void)
 
 const void *mv_unwind_code(void)
 {
-	return (const void *)bt;
+#ifdef HAVE_LIBUNWIND
+	return (const void *)step;
+#else
+	return NULL;
+#endif
 }
 
 int mv_unwind_backtrace(void **pcs, int max)

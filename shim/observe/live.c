@@ -5,6 +5,7 @@
 #include <string.h>
 #include "observe/live.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownsys.h"
 #include "observe/report.h"
 #include "core/runtime.h"
@@ -42,7 +43,7 @@ static int write_prom(int fd, void *arg)
 	return mv_report_prom(arg, fd);
 }
 
-int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *arg)
+int mv_live_replace(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg)
 {
 	char tmp[MV_PATH_MAX + 64];
 	struct mv_outbuf o;
@@ -59,7 +60,7 @@ int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *
 	mv_out_cstr(&o);
 	if (o.truncated)
 		return -ENAMETOOLONG;
-	int fd = mv_outfile_open_new(tmp);
+	int fd = mv_outfile_open_new(tmp, mode);
 	if (fd < 0)
 		return fd;
 	long r = write_fn(fd, arg) < 0 ? -EIO : 0;
@@ -80,6 +81,8 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	if (complained[which])
 		return;
 	complained[which] = 1;
+	if (!mv_once(MV_ONCE_LIVE + (unsigned)which))
+		return;
 	char buf[MV_PATH_MAX + 128];
 	struct mv_outbuf o;
 	mv_out_init(&o, buf, sizeof(buf), 2);
@@ -93,7 +96,7 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	mv_out_flush(&o);
 }
 
-static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int, void *))
+static void one_file(int which, const char *key, const char *tmpl, int mode, int (*fn)(int, void *))
 {
 	char path[MV_PATH_MAX + 32];
 	if (!tmpl[0])
@@ -102,7 +105,7 @@ static void one_file(int which, const char *key, const char *tmpl, int (*fn)(int
 		complain_once(which, key, tmpl, -ENAMETOOLONG);
 		return;
 	}
-	int r = mv_live_replace(path, fn, &live_report);
+	int r = mv_live_replace(path, mode, fn, &live_report);
 	if (r < 0)
 		complain_once(which, key, path, r);
 }
@@ -111,8 +114,9 @@ void mv_live_write(void)
 {
 	const struct mv_options *o = opts ? opts : &mv_rt.opt;
 	mv_report_gather(&live_report, o, &mv_rt.allocator, mv_rt.start_ns);
-	one_file(0, "live_file", o->live_file, write_json);
-	one_file(1, "live_prom_file", o->live_prom_file, write_prom);
+	one_file(0, "live_file", o->live_file, 0600, write_json);
+	/* node_exporter reads the Prometheus file under its own user. */
+	one_file(1, "live_prom_file", o->live_prom_file, 0644, write_prom);
 	__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
 }
 

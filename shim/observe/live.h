@@ -24,8 +24,8 @@ void mv_live_write(void);
 /* Rewrites done so far. */
 uint64_t mv_live_writes(void);
 /* Replace path atomically with what write_fn writes (temporary file in the
- * same directory, then rename); write_fn returns 0, or -1 when a write
- * failed, which leaves path as it was. Returns 0 or -errno. */
-int mv_live_replace(const char *path, int (*write_fn)(int fd, void *arg), void *arg);
+ * same directory, created with mode, then renamed); write_fn returns 0, or -1
+ * when a write failed, which leaves path as it was. Returns 0 or -errno. */
+int mv_live_replace(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg);
 
 #endif

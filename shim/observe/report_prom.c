@@ -6,6 +6,7 @@
  * _total; times are in seconds, sizes in bytes. */
 #include <string.h>
 #include "observe/report.h"
+#include "munmap/munmap.h"
 #include "sys/outbuf.h"
 #include "mvconfig.h"
 
@@ -94,6 +95,62 @@ static void alloc_figure(struct mv_outbuf *o, long pid, const char *figure, int6
 		sample_u64(o, "madvisor_allocator_bytes", pid, labels, (uint64_t)v);
 }
 
+/* The munmap strategy's counters, gathered so that each family's samples
+ * stay together: counts in one family, bytes in another. */
+struct munmap_figures {
+	int n;
+	const char *name[32];
+	uint64_t value[32];
+};
+
+static void munmap_figure(void *arg, const char *name, uint64_t value)
+{
+	struct munmap_figures *f = arg;
+	if (f->n < 32) {
+		f->name[f->n] = name;
+		f->value[f->n++] = value;
+	}
+}
+
+/* "recycled_bytes" is "recycled" in the bytes family. */
+static int bytes_counter(const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+	if (n <= 6 || strcmp(name + n - 6, "_bytes") != 0 || n - 6 >= cap)
+		return 0;
+	memcpy(out, name, n - 6);
+	out[n - 6] = 0;
+	return 1;
+}
+
+static void munmap_section(struct mv_outbuf *o, long pid)
+{
+	struct munmap_figures f = { 0 };
+	uint64_t held;
+	char base[32];
+	int mode = mv_munmap_figures(munmap_figure, &f, &held);
+	if (!mode)
+		return;
+	family(o, "madvisor_munmap_held_bytes", "gauge", "bytes the munmap strategy keeps or queues now");
+	const char *labels[] = { "mode", mv_munmap_mode_name(mode), NULL };
+	sample_u64(o, "madvisor_munmap_held_bytes", pid, labels, held);
+	family(o, "madvisor_munmap_events_total", "counter",
+	       "what the munmap strategy did (the counters of the JSON munmap object)");
+	for (int i = 0; i < f.n; i++) {
+		if (bytes_counter(f.name[i], base, sizeof(base)))
+			continue;
+		const char *l[] = { "counter", f.name[i], NULL };
+		sample_u64(o, "madvisor_munmap_events_total", pid, l, f.value[i]);
+	}
+	family(o, "madvisor_munmap_bytes_total", "counter", "bytes recycled, deferred and released by the munmap strategy");
+	for (int i = 0; i < f.n; i++) {
+		if (!bytes_counter(f.name[i], base, sizeof(base)))
+			continue;
+		const char *l[] = { "counter", base, NULL };
+		sample_u64(o, "madvisor_munmap_bytes_total", pid, l, f.value[i]);
+	}
+}
+
 int mv_report_prom(const struct mv_report *r, int fd)
 {
 	char buf[4096];
@@ -120,6 +177,8 @@ int mv_report_prom(const struct mv_report *r, int fd)
 		const char *labels[] = { "counter", mv_stats_policy_name(i), NULL };
 		sample_u64(&o, "madvisor_policy_total", r->pid, labels, r->stats.policy[i]);
 	}
+
+	munmap_section(&o, r->pid);
 
 	family(&o, "madvisor_process_bytes", "gauge", "the process's memory from /proc/self/status");
 	static const char *const mem_names[] = { "vm_rss", "vm_hwm", "vm_pte", "vm_size" };

@@ -41,92 +41,75 @@ static uintptr_t page_up(uintptr_t a)
 	return (a + MV_PTM_PAGE - 1) & ~(MV_PTM_PAGE - 1);
 }
 
-static unsigned popcount512(const uint64_t *m)
-{
-	unsigned n = 0;
-	for (int i = 0; i < 8; i++)
-		n += (unsigned)__builtin_popcountll(LOAD(&m[i]));
-	return n;
-}
-
-/* Clear bits [a, b) of a 512-bit map. */
-static void bits_clear(uint64_t *m, unsigned a, unsigned b)
-{
-	for (unsigned i = a; i < b;) {
-		unsigned w = i / 64, o = i % 64, n = 64 - o < b - i ? 64 - o : b - i;
-		uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << o;
-		__atomic_fetch_and(&m[w], ~mask, __ATOMIC_ACQ_REL);
-		i += n;
-	}
-}
-
-/* The whole region is mapped by one VMA (as far as the model knows). */
-static int one_vma(struct mv_ptm_pmd *p, unsigned idx)
-{
-	if (popcount512(p->map[idx]) != 512)
-		return 0;
-	uint64_t b = LOAD(&p->bnd[idx][0]) & ~1ull;
-	for (int i = 1; i < 8; i++)
-		b |= LOAD(&p->bnd[idx][i]);
-	return b == 0;
-}
-
-static int pmd_mapped(struct mv_ptm_pmd *p)
-{
-	for (unsigned i = 0; i < 512; i++)
-		if (mv_ptm_region_mapped(p, i))
-			return 1;
-	return 0;
-}
-
 /* Nothing maps [lo, hi) any more. */
 static void unmap_range(uintptr_t lo, uintptr_t hi)
 {
-	struct mv_ptm_pmd *last = NULL;
 	for (uintptr_t a = lo; a < hi;) {
-		uintptr_t r = a & ~(MV_PTM_PTE_SPAN - 1);
-		uintptr_t e = r + MV_PTM_PTE_SPAN < hi ? r + MV_PTM_PTE_SPAN : hi;
+		uintptr_t pe = (a & ~(MV_PTM_PMD_SPAN - 1)) + MV_PTM_PMD_SPAN;
+		if (pe > hi || pe == 0)
+			pe = hi;
 		struct mv_ptm_pmd *p = mv_ptm_pmd_of(a, 0);
 		if (!p) { /* nothing known in this 1 GiB */
-			a = (a & ~(MV_PTM_PMD_SPAN - 1)) + MV_PTM_PMD_SPAN;
+			a = pe;
 			continue;
 		}
 		__atomic_fetch_add(&p->seq, 1, __ATOMIC_ACQ_REL);
-		unsigned idx = (unsigned)((a >> 21) & 511);
-		struct mv_ptm_node *n = &p->pte[idx];
-		bits_clear(p->map[idx], (unsigned)((a - r) >> 12), (unsigned)((e - r) >> 12));
-		bits_clear(p->bnd[idx], (unsigned)((a - r) >> 12), (unsigned)((e - r) >> 12));
-		if (!mv_ptm_region_mapped(p, idx)) {
-			mv_ptm_free_table(p, n);
-		} else {
-			unsigned left = popcount512(p->map[idx]);
-			unsigned pop = (unsigned)(LOAD(&n->w) & MV_PTM_POP_MASK);
-			mv_ptm_unpopulate(n, pop > left ? pop - left : 0);
+		mv_ptm_map_clear(p, a, pe);
+		/* Regions with a word: the table goes with the last VMA there;
+		 * otherwise the entries in the unmapped part go. */
+		for (uintptr_t r = a; r < pe;) {
+			uintptr_t rs = r & ~(MV_PTM_PTE_SPAN - 1);
+			struct mv_ptm_group *g = mv_ptm_group_of(p, (unsigned)((r >> 21) & 511), 0);
+			if (!g) { /* no word in this group */
+				uintptr_t ge = (r & ~((uintptr_t)MV_PTM_GROUP * MV_PTM_PTE_SPAN - 1)) +
+					       (uintptr_t)MV_PTM_GROUP * MV_PTM_PTE_SPAN;
+				r = ge < pe ? ge : pe;
+				continue;
+			}
+			unsigned idx = (unsigned)((r >> 21) & 511);
+			struct mv_ptm_node *n = &g->pte[idx % MV_PTM_GROUP];
+			if (!mv_ptm_region_mapped(p, idx)) {
+				mv_ptm_free_table(p, n);
+			} else {
+				unsigned left = mv_ptm_region_pages(p, idx);
+				unsigned pop = (unsigned)(LOAD(&n->w) & MV_PTM_POP_MASK);
+				mv_ptm_unpopulate(n, pop > left ? pop - left : 0);
+			}
+			r = rs + MV_PTM_PTE_SPAN;
 		}
-		if (last && last != p && !pmd_mapped(last))
-			__atomic_store_n(&last->tab, 0, __ATOMIC_RELEASE);
-		last = p;
-		a = e;
+		if (!mv_ptm_pmd_mapped(p))
+			__atomic_store_n(&p->tab, 0, __ATOMIC_RELEASE);
+		a = pe;
 	}
-	if (last && !pmd_mapped(last))
-		__atomic_store_n(&last->tab, 0, __ATOMIC_RELEASE);
 }
 
 static void map_range(uintptr_t lo, uintptr_t hi, int populate)
 {
 	mv_ptm_map_set(lo, hi);
+	struct mv_ptm_pmd *last = NULL;
 	for (uintptr_t a = lo; a < hi;) {
 		uintptr_t r = a & ~(MV_PTM_PTE_SPAN - 1);
 		uintptr_t e = r + MV_PTM_PTE_SPAN < hi ? r + MV_PTM_PTE_SPAN : hi;
 		struct mv_ptm_pmd *p = mv_ptm_pmd_of(a, 1);
 		if (!p)
 			return;
-		struct mv_ptm_node *n = mv_ptm_node_of(p, a);
-		__atomic_fetch_add(&p->seq, 1, __ATOMIC_ACQ_REL);
-		if (populate)
-			mv_ptm_populate(p, n, (unsigned)((e - a) >> 12));
-		else
-			mv_ptm_touch(n);
+		if (p != last) /* a sample in flight for a region without a word sees this */
+			__atomic_fetch_add(&p->seq, 1, __ATOMIC_ACQ_REL);
+		last = p;
+		if (populate) {
+			struct mv_ptm_node *n = mv_ptm_node_of(p, a);
+			if (n)
+				mv_ptm_populate(p, n, (unsigned)((e - a) >> 12));
+		} else {
+			struct mv_ptm_group *g = mv_ptm_group_of(p, (unsigned)((a >> 21) & 511), 0);
+			if (!g) { /* no word to touch in the rest of this group */
+				uintptr_t ge = (a & ~((uintptr_t)MV_PTM_GROUP * MV_PTM_PTE_SPAN - 1)) +
+					       (uintptr_t)MV_PTM_GROUP * MV_PTM_PTE_SPAN;
+				a = ge < hi ? ge : hi;
+				continue;
+			}
+			mv_ptm_touch(&g->pte[(a >> 21) % MV_PTM_GROUP]);
+		}
 		a = e;
 	}
 }
@@ -165,16 +148,16 @@ void mv_ptm_before_zap(uintptr_t lo, size_t len, int advice)
 		struct mv_ptm_pmd *p = mv_ptm_pmd_of(a, 1);
 		if (!p)
 			return;
-		struct mv_ptm_node *n = mv_ptm_node_of(p, a);
-		uint64_t w = LOAD(&n->w);
+		uint64_t w = mv_ptm_word(p, a);
 		int freed_anyway = mv_ptm_pt_reclaim && advice != MADV_FREE && a == r && end == r + MV_PTM_PTE_SPAN &&
-				   one_vma(p, (unsigned)((a >> 21) & 511));
+				   mv_ptm_region_one_vma(p, (unsigned)((a >> 21) & 511));
 		if (!(w & MV_PTM_TAB) && !freed_anyway) {
 			long got = mv_ptm_pagemap(a, (end - a) >> 12, e);
 			unsigned used = 0;
 			for (long i = 0; i < got; i++)
 				used += (unsigned)mv_ptm_entry_used(e[i]);
-			if (used) {
+			struct mv_ptm_node *n = used ? mv_ptm_node_of(p, a) : NULL;
+			if (n) {
 				mv_ptm_populate(p, n, used);
 				mv_trace_region(r, (unsigned)(LOAD(&n->w) & MV_PTM_POP_MASK));
 			}
@@ -198,8 +181,10 @@ void mv_ptm_on_zap(uintptr_t lo, size_t len, int advice)
 			continue;
 		}
 		unsigned idx = (unsigned)((a >> 21) & 511);
-		struct mv_ptm_node *n = &p->pte[idx];
-		if (mv_ptm_pt_reclaim && a == r && e == r + MV_PTM_PTE_SPAN && one_vma(p, idx))
+		struct mv_ptm_node *n = mv_ptm_node_peek(p, a);
+		if (!n)
+			; /* no table known, no entry counted */
+		else if (mv_ptm_pt_reclaim && a == r && e == r + MV_PTM_PTE_SPAN && mv_ptm_region_one_vma(p, idx))
 			mv_ptm_free_table(p, n);
 		else
 			mv_ptm_unpopulate(n, (unsigned)((e - a) >> 12));
@@ -224,12 +209,12 @@ void mv_ptm_on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t 
 		uintptr_t r = a & ~(MV_PTM_PTE_SPAN - 1);
 		uintptr_t e = r + MV_PTM_PTE_SPAN < ohi ? r + MV_PTM_PTE_SPAN : ohi;
 		struct mv_ptm_pmd *p = mv_ptm_pmd_of(a, 0), *q;
-		if (p) {
-			struct mv_ptm_node *n = mv_ptm_node_of(p, a);
+		struct mv_ptm_node *n = p ? mv_ptm_node_peek(p, a) : NULL, *m;
+		if (n) {
 			unsigned pop = (unsigned)(LOAD(&n->w) & MV_PTM_POP_MASK);
 			uintptr_t d = new_addr + (a - old);
-			if (pop && (q = mv_ptm_pmd_of(d, 1)))
-				mv_ptm_populate(q, mv_ptm_node_of(q, d), pop);
+			if (pop && (q = mv_ptm_pmd_of(d, 1)) && (m = mv_ptm_node_of(q, d)))
+				mv_ptm_populate(q, m, pop);
 			if (pop && (flags & MREMAP_DONTUNMAP))
 				mv_ptm_unpopulate(n, pop);
 		}
@@ -247,8 +232,10 @@ void mv_ptm_on_fork_child(void)
 	 * sweep's handshake were the parent's threads'. */
 	mv_ptm_sample_after_fork();
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next) {
-		for (unsigned i = 0; i < 512; i++) {
-			__atomic_store_n(&p->pte[i].w, LOAD(&p->pte[i].w) & ~MV_PTM_VIS_MASK, __ATOMIC_RELEASE);
+		for (unsigned i = 0; i < 512; i += MV_PTM_GROUP) {
+			struct mv_ptm_group *g = mv_ptm_group_of(p, i, 0);
+			for (unsigned k = 0; g && k < MV_PTM_GROUP; k++)
+				__atomic_store_n(&g->pte[k].w, LOAD(&g->pte[k].w) & ~MV_PTM_VIS_MASK, __ATOMIC_RELEASE);
 		}
 		__atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&p->sweeping, 0, __ATOMIC_RELEASE);
@@ -333,7 +320,8 @@ int mv_ptm_before(const struct mv_request *q)
 		/* Only the ragged edges can keep their table. */
 		uintptr_t a = (uintptr_t)q->addr, e = page_up(a + q->len);
 		uintptr_t first_end = (a | (MV_PTM_PTE_SPAN - 1)) + 1;
-		mv_ptm_before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
+		if ((a & (MV_PTM_PTE_SPAN - 1)) || e < first_end)
+			mv_ptm_before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
 		if ((e & (MV_PTM_PTE_SPAN - 1)) && (e & ~(MV_PTM_PTE_SPAN - 1)) > a)
 			mv_ptm_before_zap(e & ~(MV_PTM_PTE_SPAN - 1), e & (MV_PTM_PTE_SPAN - 1), MADV_FREE);
 	}

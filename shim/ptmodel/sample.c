@@ -41,6 +41,7 @@ static uint64_t passes, cpu_ns;
 static uint64_t cursor;      /* resume address of a pass in progress; 0: new pass */
 static uint64_t entries[CHUNK_REGIONS * 512];
 static uint64_t last_run_ns;
+static int64_t credit_ns;    /* CPU time the sampler may still spend (negative: owed) */
 static int fork_pending;     /* first pass in a fork child */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -143,13 +144,48 @@ static void bits_or(uint64_t *m, unsigned a, unsigned b)
 	}
 }
 
-/* Rewrite one PMD node's mapping and boundary bits from the VMA list. */
+/* One PMD node as the VMA list has it, a bit per region: FULL, in part
+ * (bits in part[slot[i]]), or neither (EMPTY). Whole runs of regions are
+ * marked a word at a time, so a node costs by VMAs, not by regions. */
+static uint64_t fullm[MV_PTM_GROUPS], partm[MV_PTM_GROUPS];
+static uint16_t slot[512];
+static struct {
+	uint64_t map[8], bnd[8];
+} part[512];
+static unsigned nparts;
+
+static uint64_t *part_bits(unsigned idx, int bnd)
+{
+	uint64_t bit = 1ull << (idx % 64);
+	if (!(partm[idx / 64] & bit)) {
+		unsigned k = nparts++;
+		memset(&part[k], 0, sizeof(part[k]));
+		if (fullm[idx / 64] & bit)
+			memset(part[k].map, 0xff, sizeof(part[k].map));
+		slot[idx] = (uint16_t)k;
+		partm[idx / 64] |= bit;
+		fullm[idx / 64] &= ~bit;
+	}
+	return bnd ? part[slot[idx]].bnd : part[slot[idx]].map;
+}
+
+/* Bits [a, b) of a 512-bit set of regions. */
+static void mark(uint64_t *m, unsigned a, unsigned b)
+{
+	while (a < b) {
+		unsigned o = a % 64, n = b - a < 64 - o ? b - a : 64 - o;
+		m[a / 64] |= (n == 64 ? ~0ull : (1ull << n) - 1) << o;
+		a += n;
+	}
+}
+
+/* Rewrite one PMD node's mapping knowledge from the VMA list. */
 static void rewrite_node(struct mv_ptm_pmd *p)
 {
-	static uint64_t map[512][8], bnd[512][8];
 	uint64_t copied[8] = { 0 };
-	memset(map, 0, sizeof(map));
-	memset(bnd, 0, sizeof(bnd));
+	memset(fullm, 0, sizeof(fullm));
+	memset(partm, 0, sizeof(partm));
+	nparts = 0;
 	uint64_t lo = p->base, hi = lo + MV_PTM_PMD_SPAN;
 	/* First VMA ending above lo (binary search). */
 	size_t a = 0, b = nvmas;
@@ -162,44 +198,51 @@ static void rewrite_node(struct mv_ptm_pmd *p)
 	}
 	for (size_t i = a; i < nvmas && vmas[i].lo < hi; i++) {
 		uint64_t s = vmas[i].lo > lo ? vmas[i].lo : lo, e = vmas[i].hi < hi ? vmas[i].hi : hi;
-		if (vmas[i].lo >= lo) {
-			unsigned pg = (unsigned)((vmas[i].lo - lo) >> 12);
-			bnd[pg / 512][(pg % 512) / 64] |= 1ull << (pg % 64);
+		unsigned rs = (unsigned)((s - lo) >> 21), re = (unsigned)((e - lo - 1) >> 21) + 1;
+		unsigned fa = (unsigned)((s - lo + MV_PTM_PTE_SPAN - 1) >> 21), fb = (unsigned)((e - lo) >> 21);
+		if (vmas[i].copy)
+			mark(copied, rs, re);
+		if (fa < fb)
+			mark(fullm, fa, fb);
+		/* The regions it covers in part: at most its two ends. */
+		for (unsigned r = rs; r < re; r = r + 1 < fb && r + 1 >= fa ? fb : r + 1) {
+			if (r >= fa && r < fb)
+				continue;
+			uint64_t r0 = lo + ((uint64_t)r << 21), a0 = s > r0 ? s : r0, e0 = e < r0 + MV_PTM_PTE_SPAN ? e : r0 + MV_PTM_PTE_SPAN;
+			bits_or(part_bits(r, 0), (unsigned)((a0 - r0) >> 12), (unsigned)((e0 - r0) >> 12));
 		}
-		for (uint64_t r = s; r < e;) {
-			uint64_t re = (r | (MV_PTM_PTE_SPAN - 1)) + 1;
-			if (re > e)
-				re = e;
-			unsigned idx = (unsigned)((r - lo) >> 21);
-			if (vmas[i].copy)
-				copied[idx / 64] |= 1ull << (idx % 64);
-			bits_or(map[idx], (unsigned)((r & (MV_PTM_PTE_SPAN - 1)) >> 12),
-				(unsigned)(((re - 1) & (MV_PTM_PTE_SPAN - 1)) >> 12) + 1);
-			r = re;
+		if (vmas[i].lo >= lo && (vmas[i].lo & (MV_PTM_PTE_SPAN - 1))) {
+			/* A VMA starting inside a region (at its first page, it
+			 * changes nothing the model asks). */
+			unsigned pg = (unsigned)((vmas[i].lo - lo) >> 12);
+			part_bits(pg / 512, 1)[(pg % 512) / 64] |= 1ull << (pg % 64);
 		}
 	}
 	/* In a fork child, tables exist only where fork copied them (writable
 	 * private VMAs) or where the child has faulted since (the scan). */
-	for (unsigned i = 0; fork_pending && i < 512; i++)
-		if (!(copied[i / 64] >> (i % 64) & 1) && (LOAD(&p->pte[i].w) & MV_PTM_TAB))
-			mv_ptm_free_table(p, &p->pte[i]);
-	if (LOAD(&p->seq) != p->pad[0])
-		return; /* an event came: the events' bits win until the next pass */
+	for (unsigned i = 0; fork_pending && i < 512; i++) {
+		struct mv_ptm_node *n = mv_ptm_node_peek(p, p->base + ((uintptr_t)i << 21));
+		if (n && !(copied[i / 64] >> (i % 64) & 1) && (LOAD(&n->w) & MV_PTM_TAB))
+			mv_ptm_free_table(p, n);
+	}
+	if (LOAD(&p->seq) != p->pass_seq)
+		return; /* an event came: the events' knowledge wins until the next pass */
 	int any = 0;
-	for (int i = 0; i < 512; i++) {
-		uint64_t mapped = 0;
-		for (int j = 0; j < 8; j++) { /* stores only where the bits changed */
-			if (LOAD(&p->map[i][j]) != map[i][j])
-				STORE(&p->map[i][j], map[i][j]);
-			if (LOAD(&p->bnd[i][j]) != bnd[i][j])
-				STORE(&p->bnd[i][j], bnd[i][j]);
-			mapped |= map[i][j];
+	for (unsigned g = 0; g < MV_PTM_GROUPS; g++) {
+		any |= (fullm[g] | partm[g]) != 0;
+		if (!partm[g] && mv_ptm_group_write(p, g, fullm[g]))
+			continue; /* no node: one word */
+		for (unsigned i = g * MV_PTM_GROUP; i < (g + 1) * MV_PTM_GROUP; i++) {
+			uint64_t bit = 1ull << (i % 64);
+			int in_part = (partm[g] & bit) != 0, full = (fullm[g] & bit) != 0;
+			mv_ptm_region_write(p, i, in_part ? 2 : full ? MV_PTM_FULL : MV_PTM_EMPTY,
+					    in_part ? part[slot[i]].map : NULL, in_part ? part[slot[i]].bnd : NULL);
+			/* No VMA here: whatever unmapped it (a call the library
+			 * does not see, such as libc's own munmap) freed the table. */
+			struct mv_ptm_node *n = in_part || full ? NULL : mv_ptm_node_peek(p, p->base + ((uintptr_t)i << 21));
+			if (n && (LOAD(&n->w) & (MV_PTM_TAB | MV_PTM_POP_MASK)))
+				mv_ptm_free_table(p, n);
 		}
-		/* No VMA here: whatever unmapped it (a call the library does not
-		 * see, such as libc's own munmap) freed the table. */
-		if (!mapped && (LOAD(&p->pte[i].w) & (MV_PTM_TAB | MV_PTM_POP_MASK)))
-			mv_ptm_free_table(p, &p->pte[i]);
-		any |= mapped != 0;
 	}
 	if (!any)
 		STORE(&p->tab, 0);
@@ -213,7 +256,7 @@ static int edges_only(const struct vma *v)
 static void start_pass(void)
 {
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next)
-		p->pad[0] = LOAD(&p->seq), p->pad[1] = 1;
+		p->pass_seq = LOAD(&p->seq), p->pass_old = 1;
 	if (read_maps() != 0)
 		return;
 	/* Nodes for new VMAs (PROT_NONE reservations: their edges only). */
@@ -228,10 +271,10 @@ static void start_pass(void)
 			mv_ptm_pmd_of(a, 1);
 	}
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next) {
-		if (!p->pad[1])
-			p->pad[0] = LOAD(&p->seq); /* created just now */
+		if (!p->pass_old)
+			p->pass_seq = LOAD(&p->seq); /* created just now */
 		rewrite_node(p);
-		p->pad[1] = 0;
+		p->pass_old = 0;
 	}
 	fork_pending = 0;
 }
@@ -247,6 +290,8 @@ void mv_ptm_sample_after_fork(void)
 struct acc {
 	uint64_t region;       /* base address, or ~0 */
 	uint64_t seen;         /* node word before its first pagemap read */
+	uint32_t seq;          /* no word then: the PMD node's event count */
+	int noword;
 	unsigned pop;
 	int anon1;
 };
@@ -256,8 +301,13 @@ static void flush(struct acc *c)
 	if (c->region == ~0ull)
 		return;
 	struct mv_ptm_pmd *p = mv_ptm_pmd_of(c->region, 1);
-	if (p && mv_ptm_commit(p, mv_ptm_node_of(p, c->region), c->seen, c->pop, c->anon1) &&
-	    (c->seen & MV_PTM_POP_MASK) != c->pop)
+	/* A region without a word has no table the model knows of: a sample
+	 * finding no entry there has nothing to say, and one finding some
+	 * stands unless an event came meanwhile (it would have no word to
+	 * bump either). */
+	struct mv_ptm_node *n = !p || (c->noword && (!c->pop || LOAD(&p->seq) != c->seq)) ? NULL
+				: mv_ptm_node_of(p, c->region);
+	if (n && mv_ptm_commit(p, n, c->seen, c->pop, c->anon1) && (c->seen & MV_PTM_POP_MASK) != c->pop)
 		mv_trace_region(c->region, c->pop);
 	c->region = ~0ull;
 }
@@ -273,9 +323,14 @@ static int scan_vma(const struct vma *v, uint64_t lo, struct acc *c, uint64_t cp
 			hi = v->hi;
 		/* Snapshot the words of regions starting in this chunk. */
 		uint64_t seen[CHUNK_REGIONS + 1];
+		uint32_t seq[CHUNK_REGIONS + 1];
+		uint8_t noword[CHUNK_REGIONS + 1];
 		for (uint64_t r = r0, k = 0; r < hi; r += MV_PTM_PTE_SPAN, k++) {
 			struct mv_ptm_pmd *p = mv_ptm_pmd_of(r, 1);
-			seen[k] = p ? LOAD(&mv_ptm_node_of(p, r)->w) : 0;
+			struct mv_ptm_node *n = p ? mv_ptm_node_peek(p, r) : NULL;
+			seq[k] = p ? LOAD(&p->seq) : 0;
+			noword[k] = !n;
+			seen[k] = n ? LOAD(&n->w) : 0;
 		}
 		long got = mv_ptm_pagemap(lo, (hi - lo) >> 12, entries);
 		if (got < 0)
@@ -286,6 +341,8 @@ static int scan_vma(const struct vma *v, uint64_t lo, struct acc *c, uint64_t cp
 				flush(c);
 				c->region = r;
 				c->seen = seen[(r - r0) >> 21];
+				c->seq = seq[(r - r0) >> 21];
+				c->noword = noword[(r - r0) >> 21];
 				c->pop = 0;
 				c->anon1 = v->anon && v->lo <= r && v->hi >= r + MV_PTM_PTE_SPAN;
 			}
@@ -373,8 +430,15 @@ void mv_ptm_sample_task(void *arg, uint64_t now_ns)
 	uint64_t budget = since / 100 * pct;
 	if (budget < 200000)
 		budget = 200000; /* always make some progress */
-	if (!lock(0))
+	/* A run can overspend (a pass starts by rewriting every node): later
+	 * runs wait until the average is back within the budget. */
+	credit_ns += (int64_t)budget;
+	if (credit_ns > (int64_t)budget)
+		credit_ns = (int64_t)budget;
+	if (credit_ns <= 0 || !lock(0))
 		return;
-	run_pass(budget);
+	uint64_t cpu0 = thread_cpu_ns();
+	run_pass((uint64_t)credit_ns);
+	credit_ns -= (int64_t)(thread_cpu_ns() - cpu0);
 	unlock();
 }

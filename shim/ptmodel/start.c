@@ -3,6 +3,7 @@
 #include "core/hot.h"
 #include "core/options.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/procstat.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
@@ -56,11 +57,10 @@ void mv_ptm_atfork_child(void)
 	if (!enabled)
 		return;
 	int r = mv_ptm_pagemap_reopen();
-	if (r < 0)
+	if (r < 0 && mv_once(MV_ONCE_PAGEMAP))
 		say_no_pagemap(r, "samples and the sweep skip every region in this process");
 	mv_ptm_on_fork_child();
-	mv_sweep_atfork_child();
-	mv_worker_ensure();
+	mv_sweep_atfork_child(); /* the worker starts again after every child handler (preload/init.c) */
 }
 
 static void kv(struct mv_outbuf *o, const char *k, uint64_t v)
@@ -102,6 +102,7 @@ void mv_ptm_report_json(struct mv_outbuf *o)
 	else
 		mv_out_u64(o, (uint64_t)ps.vm_pte_kb * 1024);
 	mv_out_char(o, ',');
+	kv(o, "model_bytes", mv_ptm_bytes());
 	kv(o, "events", mv_ptm_events());
 	kv(o, "samples", mv_ptm_samples());
 	kv(o, "sample_cpu_ns", mv_ptm_sample_cpu_ns());

@@ -93,8 +93,10 @@ void mv_sweep_atfork_child(void)
 		return;
 	mv_own1(SYS_close, uffd);
 	uffd = -1;
-	if (mv_sweep_open(per_sec, -1) != 0)
-		mv_out_stderr("madvisor: sweep: no userfaultfd in the fork child; the sweep is off there\n");
+	/* Without one (refused in the child), the sweep is off in this process:
+	 * an expected condition, said in its report ("active": false), not on
+	 * stderr. */
+	mv_sweep_open(per_sec, -1);
 }
 
 static int uffd_ioctl(unsigned long req, void *arg)
@@ -102,14 +104,14 @@ static int uffd_ioctl(unsigned long req, void *arg)
 	return (int)mv_own3(SYS_ioctl, uffd, req, arg);
 }
 
-/* Check and zap the n regions starting at r, all in PMD node p. */
-static void sweep_run(struct mv_ptm_pmd *p, uintptr_t r, unsigned n)
+/* Check and zap the n regions starting at r, all in group g of PMD node p. */
+static void sweep_run(struct mv_ptm_pmd *p, struct mv_ptm_group *g, uintptr_t r, unsigned n)
 {
 	uint64_t e[RUN_MAX * 512];
 	memset(e, 0, sizeof(e)); /* touch the stack now, not inside the run */
-	unsigned first = (unsigned)((r >> 21) & 511);
+	unsigned first = (unsigned)((r >> 21) % MV_PTM_GROUP);
 	for (unsigned i = 0; i < n; i++)
-		mv_ptm_get(&p->pte[first + i]);
+		mv_ptm_get(&g->pte[first + i]);
 	struct uffdio_register reg = { .range = { r, n * MV_PTM_PTE_SPAN }, .mode = UFFDIO_REGISTER_MODE_MISSING };
 	st.registrations++; /* writes to our own data happen before the run too */
 	if (uffd_ioctl(UFFDIO_REGISTER, &reg) != 0) {
@@ -137,7 +139,7 @@ static void sweep_run(struct mv_ptm_pmd *p, uintptr_t r, unsigned n)
 		}
 		st.swept++;
 		if (mv_ptm_pt_reclaim)
-			mv_ptm_free_table(p, &p->pte[first + i]);
+			mv_ptm_free_table(p, &g->pte[first + i]);
 	}
 	struct uffdio_range rng = { r, n * MV_PTM_PTE_SPAN };
 	if (uffd_ioctl(UFFDIO_UNREGISTER, &rng) != 0)
@@ -145,7 +147,7 @@ static void sweep_run(struct mv_ptm_pmd *p, uintptr_t r, unsigned n)
 	uffd_ioctl(UFFDIO_WAKE, &rng); /* harmless when nobody waits */
 out:
 	for (unsigned i = 0; i < n; i++)
-		mv_ptm_put(&p->pte[first + i]);
+		mv_ptm_put(&g->pte[first + i]);
 }
 
 static int candidate(uint64_t w)
@@ -165,12 +167,18 @@ unsigned mv_sweep_pass(unsigned budget)
 		int entered = 0;
 		for (unsigned i = 0; i < 512 && done < budget;) {
 			uintptr_t r = p->base + ((uintptr_t)i << 21);
-			if (!candidate(LOAD(&p->pte[i].w)) || (r + MV_PTM_PTE_SPAN > avoid_lo && r < avoid_hi)) {
+			struct mv_ptm_group *g = mv_ptm_group_of(p, i, 0);
+			if (!g) { /* no word in this group: no table */
+				i += MV_PTM_GROUP;
+				continue;
+			}
+			unsigned k = i % MV_PTM_GROUP;
+			if (!candidate(LOAD(&g->pte[k].w)) || (r + MV_PTM_PTE_SPAN > avoid_lo && r < avoid_hi)) {
 				i++;
 				continue;
 			}
 			unsigned n = 1;
-			while (i + n < 512 && n < RUN_MAX && done + n < budget && candidate(LOAD(&p->pte[i + n].w)))
+			while (k + n < MV_PTM_GROUP && n < RUN_MAX && done + n < budget && candidate(LOAD(&g->pte[k + n].w)))
 				n++;
 			if (!entered) {
 				/* Exclude address-space calls in this 1 GiB (ptmodel_events.c). */
@@ -179,7 +187,7 @@ unsigned mv_sweep_pass(unsigned budget)
 					mv_raw0(SYS_sched_yield);
 				entered = 1;
 			}
-			sweep_run(p, r, n);
+			sweep_run(p, g, r, n);
 			done += n;
 			i += n;
 		}

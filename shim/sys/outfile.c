@@ -25,10 +25,10 @@ int mv_outfile_path(const char *t, long pid, char *out, size_t cap)
 	return o.truncated ? -1 : 0;
 }
 
-static int open_output(const char *path, int how)
+static int open_output(const char *path, int how, int mode)
 {
 	long fd = mv_own4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | how | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-			  0600);
+			  mode);
 	if (mv_raw_failed(fd))
 		return (int)fd;
 	struct stat st;
@@ -42,11 +42,11 @@ static int open_output(const char *path, int how)
 
 int mv_outfile_open(const char *path)
 {
-	return open_output(path, O_TRUNC);
+	return open_output(path, O_TRUNC, 0600);
 }
 
-int mv_outfile_open_new(const char *path)
+int mv_outfile_open_new(const char *path, int mode)
 {
 	mv_own1(SYS_unlink, path); /* a stale one, left by a process killed mid-write */
-	return open_output(path, O_EXCL);
+	return open_output(path, O_EXCL, mode);
 }

@@ -18,7 +18,9 @@ int mv_outfile_path(const char *tmpl, long pid, char *out, size_t cap);
 int mv_outfile_open(const char *path);
 /* The same for a temporary file only madvisor writes (then renames): any old
  * file of that name is removed and the new one created with O_EXCL, so
- * nothing planted there in between (a hard link, say) is ever written. */
-int mv_outfile_open_new(const char *path);
+ * nothing planted there in between (a hard link, say) is ever written.
+ * mode: 0600, or 0644 for a file another user's collector reads (the
+ * process's umask still applies). */
+int mv_outfile_open_new(const char *path, int mode);
 
 #endif

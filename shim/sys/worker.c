@@ -12,6 +12,7 @@
 #include <time.h>
 #include "sys/clock.h"
 #include "sys/outbuf.h"
+#include "sys/once.h"
 #include "sys/ownsys.h"
 #include "sys/ownmem.h"
 #include "sys/worker.h"
@@ -77,7 +78,7 @@ static void *loop(void *arg)
 
 static void say_failed(int err)
 {
-	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_ACQ_REL) || !mv_once(MV_ONCE_WORKER))
 		return;
 	mv_out_stderr_error("cannot start the background thread", err, "features that need it stay off");
 }

@@ -36,6 +36,20 @@ has_row "counts that differ are flagged" \
 	'| redis | keys_after_delete | 4 | 1502, 1503 | NO |'
 has_row "library call counts over the repetitions" \
 	'| churn | jemalloc | default | 3 | 25 (same) | 2 (same) | 91–93 |'
+has_row "real program: a change outside the noise named, with its direction" \
+	'| redis-server | redis | jemalloc | default | 0.88 | ~1.00 | ~1.00 | ~1.00 | ~1.00 | ~1.00 | 2 / 326 | – / – | changed: fill_ops_per_sec 0.88× (worse) |'
+has_row "real program: a profile within the noise is no measurable change" \
+	'| sqlite3 | sqlite | glibc | churn | ~1.01 | ~1.00 | ~1.00 | ~1.00 | ~1.00 | ~1.00 | 4 / 0 | 3 / 0 | no measurable change |'
+has_row "real program: one run each gives no noise estimate, whatever the ratios" \
+	'| gcc | compile | glibc | default | 0.90 | 1.10 | 1.00 | 1.00 | 1.00 | 1.00 | 0 / 0 | – / – | no noise estimate (one run) |'
+has_row "a program with a change: the sentence lists it" \
+	'- **redis-server** (redis): measurable changes in 1 of 1 comparison (profile × allocator against the baseline): redis under jemalloc with default: fill_ops_per_sec 0.88× (worse).'
+has_row "a program madvisor does not change: the report says so" \
+	'- **sqlite3** (sqlite): madvisor changes nothing measurable for this program: every profile under every allocator is within the noise of the baseline (1 comparison).'
+has_row "a program with one run per row: the report says it cannot tell" \
+	'- **gcc** (compile): cannot tell: every comparison had one run only (no noise estimate); run with --reps 2 or more.'
+n=$(grep -c '^| sqlite3 | ' "$md")
+check_eq "synthetic workloads have no real-program row; sqlite has one per profile" 1 "$n"
 check "header: kernel features from meta.json" \
 	grep -qF 'Kernel features (probed by the library): version=6.18, madv_free=true, pt_reclaim=true, thp=madvise.' "$md"
 n=$(grep -c '^| churn | jemalloc | ' "$md")

@@ -1,8 +1,12 @@
 # Allocator integration with the real allocators behind madvisor: knobs,
-# the adaptive controller, live stats, attribution, the JSON schema.
-check_PROGRAMS += tests/integration/phases tests/integration/unw_scope tests/integration/callers
+# the adaptive controller, live stats (and the Grafana dashboard over them),
+# attribution, the JSON schema.
+check_PROGRAMS += tests/integration/phases tests/integration/unw_scope tests/integration/attrib_nomalloc \
+	tests/integration/callers
 tests_integration_phases_SOURCES = tests/integration/phases.c
 tests_integration_unw_scope_SOURCES = tests/integration/unw_scope.c
+tests_integration_attrib_nomalloc_SOURCES = tests/integration/attrib_nomalloc.c
+tests_integration_attrib_nomalloc_LDADD = -lpthread
 tests_integration_callers_SOURCES = tests/integration/callers.c
 # bench/workloads/burst with the allocator linked in (Debian's static archives).
 if HAVE_JEMALLOC_PIC_A
@@ -38,6 +42,7 @@ ALLOC_ITEST_SH = \
 	tests/integration/static.sh \
 	tests/integration/callers.sh \
 	tests/integration/live.sh \
+	tests/integration/dashboard.sh \
 	tests/integration/attrib.sh \
 	tests/integration/schema.sh
 TESTS += $(ALLOC_ITEST_SH)

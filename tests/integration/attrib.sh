@@ -90,6 +90,24 @@ check "libunwind's unw_backtrace is not visible to the program" sh -c "echo '$ou
 check "_Unwind_RaiseException still not libunwind's" sh -c "! echo '$out' | grep -q '^_Unwind_RaiseException .*libunwind'"
 check "backtrace is still glibc's" sh -c "echo '$out' | grep -q '^backtrace .*libc.so'"
 
+# a sample allocates nothing: the program's own malloc counts the calls made
+# while it is inside one of its purges (each sampled: every:1), on new threads
+rm -f "$TMPD/m.json"
+out=$(mv_run glibc MADVISOR_CONF="stats_file:$TMPD/m.json,attribution:true,attribution.every:1" \
+	"$ITEST/attrib_nomalloc" count 4 50)
+check_eq "no malloc inside a sampled purge ($out)" "inside 0 purges 200" "$out"
+check "every one of those purges was sampled" [ "$(json_get "$TMPD/m.json" attribution.samples)" -ge 200 ]
+# signal handlers purge while every thread is inside malloc: no hang (a
+# deadlock would hold the program until the watchdog kills it)
+rm -f "$TMPD/s.json"
+out=$(timeout 300 env LD_PRELOAD="$(preload_for glibc)" \
+	MADVISOR_CONF="stats_file:$TMPD/s.json,attribution:true,attribution.every:1" "$ITEST/attrib_nomalloc" storm 4 2)
+rc=$?
+check_eq "signal storm over malloc with attribution: no hang" 0 "$rc"
+sig=$(echo "$out" | sed -n 's/^signals \([0-9]*\) .*/\1/p')
+check "signal storm: the handlers purged (${sig:-none})" [ "${sig:-0}" -ge 100 ]
+check "signal storm: their purges were sampled" [ "$(json_get "$TMPD/s.json" attribution.samples)" -ge "${sig:-1}" ]
+
 # off: nothing in the report
 mv_run glibc MADVISOR_CONF="stats_file:$TMPD/o.json" "$WL/purge_loop" dontneed 100 >/dev/null 2>&1
 check_eq "off: attribution disabled in the report" '{"enabled": false}' "$(json_get "$TMPD/o.json" attribution)"

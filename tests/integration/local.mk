@@ -33,6 +33,8 @@ ITEST_SH = \
 	tests/integration/strace.sh \
 	tests/integration/threads.sh \
 	tests/integration/fork.sh \
+	tests/integration/quiet.sh \
+	tests/integration/reserve.sh \
 	tests/integration/signals.sh \
 	tests/integration/early.sh \
 	tests/integration/slots.sh \

@@ -29,7 +29,8 @@
 static void refcounts(void)
 {
 	static struct mv_ptm_pmd pmd;
-	struct mv_ptm_node *n = &pmd.pte[0];
+	static struct mv_ptm_group grp;
+	struct mv_ptm_node *n = &grp.pte[0];
 	tap_ok(!mv_ptm_try_get(n), "try_get on a dead node fails");
 	mv_ptm_populate(&pmd, n, 3);
 	tap_ok((n->w & MV_PTM_TAB) && mv_ptm_refs(n->w) == 3 && pmd.ntab == 1 && pmd.tab == 1,
@@ -59,6 +60,7 @@ static void refcounts(void)
 /* --- many threads ------------------------------------------------------------ */
 
 static struct mv_ptm_pmd tpmd;
+static struct mv_ptm_group tgrp;
 static int tfail;
 
 static void *hammer(void *arg)
@@ -66,24 +68,24 @@ static void *hammer(void *arg)
 	long id = (long)arg;
 	for (int i = 0; i < 200000; i++) {
 		/* Node 0 always has one entry: try_get must succeed. */
-		if (!mv_ptm_try_get(&tpmd.pte[0]))
+		if (!mv_ptm_try_get(&tgrp.pte[0]))
 			__atomic_fetch_add(&tfail, 1, __ATOMIC_RELAXED);
-		else if (mv_ptm_put(&tpmd.pte[0]))
+		else if (mv_ptm_put(&tgrp.pte[0]))
 			__atomic_fetch_add(&tfail, 1, __ATOMIC_RELAXED);
 		/* Node 1 flips between dead and alive: a try_get that succeeds
 		 * holds it alive until its put. */
 		if (id == 0) {
-			mv_ptm_populate(&tpmd, &tpmd.pte[1], 1);
-			mv_ptm_unpopulate(&tpmd.pte[1], 1);
-		} else if (mv_ptm_try_get(&tpmd.pte[1])) {
-			if (mv_ptm_refs(__atomic_load_n(&tpmd.pte[1].w, __ATOMIC_ACQUIRE)) == 0)
+			mv_ptm_populate(&tpmd, &tgrp.pte[1], 1);
+			mv_ptm_unpopulate(&tgrp.pte[1], 1);
+		} else if (mv_ptm_try_get(&tgrp.pte[1])) {
+			if (mv_ptm_refs(__atomic_load_n(&tgrp.pte[1].w, __ATOMIC_ACQUIRE)) == 0)
 				__atomic_fetch_add(&tfail, 1, __ATOMIC_RELAXED);
-			mv_ptm_put(&tpmd.pte[1]);
+			mv_ptm_put(&tgrp.pte[1]);
 		}
-		mv_ptm_get(&tpmd.pte[2 + id]);
-		mv_ptm_get(&tpmd.pte[2]);
-		mv_ptm_put(&tpmd.pte[2]);
-		mv_ptm_put(&tpmd.pte[2 + id]);
+		mv_ptm_get(&tgrp.pte[2 + id]);
+		mv_ptm_get(&tgrp.pte[2]);
+		mv_ptm_put(&tgrp.pte[2]);
+		mv_ptm_put(&tgrp.pte[2 + id]);
 	}
 	return NULL;
 }
@@ -91,16 +93,16 @@ static void *hammer(void *arg)
 static void threads(void)
 {
 	pthread_t t[4];
-	mv_ptm_populate(&tpmd, &tpmd.pte[0], 1);
+	mv_ptm_populate(&tpmd, &tgrp.pte[0], 1);
 	for (long i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, hammer, (void *)i);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	tap_ok(tfail == 0, "4 threads x 200k get/put/try_get: no failed try_get on a live node, no early death"
 	       " (%d failures)", tfail);
-	int clean = mv_ptm_refs(tpmd.pte[0].w) == 1 && mv_ptm_refs(tpmd.pte[1].w) == 0;
+	int clean = mv_ptm_refs(tgrp.pte[0].w) == 1 && mv_ptm_refs(tgrp.pte[1].w) == 0;
 	for (int i = 2; i < 6; i++)
-		clean &= mv_ptm_refs(tpmd.pte[i].w) == 0;
+		clean &= mv_ptm_refs(tgrp.pte[i].w) == 0;
 	tap_ok(clean, "every count back where it started");
 	tap_ok(tpmd.ntab == 2, "held tables counted exactly across concurrent populate/unpopulate (%u)", tpmd.ntab);
 }

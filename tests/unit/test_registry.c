@@ -1,7 +1,7 @@
 /* test_registry.c - the map registry against a page-by-page model.
  *
  * Random map / forget / protect / advise / hold / claim / unhold calls over
- * 8 MiB (four 2 MiB chunks, so ranges cross shard boundaries) are applied to
+ * 8 MiB (across a 1 GiB slot boundary, so ranges cross shards) are applied to
  * the registry and to an array with one record per page; after each call
  * every page's record and the call's result must agree, and the registry's
  * own invariants must hold. Then the fixed rules: recycling needs one
@@ -14,7 +14,7 @@
 
 #define PG 4096UL
 #define NPAGES 2048UL                 /* 8 MiB */
-#define BASE 0x7e0000000000UL         /* 2 MiB-aligned */
+#define BASE (0x7e0000000000UL - (4UL << 20)) /* 4 MiB below a slot boundary */
 
 struct page {
 	int known, state, prot, owner;
@@ -236,7 +236,7 @@ static void random_ops(int n)
 static void fixed_rules(void)
 {
 	const int anon = MAP_PRIVATE | MAP_ANONYMOUS, rw = PROT_READ | PROT_WRITE;
-	uintptr_t a = BASE + 0x100000, chunk = BASE + (2UL << 20);
+	uintptr_t a = BASE + 0x100000, chunk = BASE + (4UL << 20);
 	mv_reg_reset();
 
 	/* Two mappings side by side: recyclable one at a time, not together. */
@@ -282,7 +282,7 @@ static void fixed_rules(void)
 	tap_ok(mv_reg_hold(a + 10 * PG, a + 11 * PG, 0, MV_REG_DEFERRABLE, NULL) < 0, "shared mappings are left alone");
 	tap_ok(mv_reg_hold(a + 11 * PG, a + 12 * PG, 0, MV_REG_DEFERRABLE, NULL) < 0, "unknown ranges are left alone");
 
-	/* Across a chunk (and shard) boundary. */
+	/* Across a slot (and shard) boundary. */
 	mv_reg_reset();
 	mv_reg_map(chunk - 8 * PG, chunk + 8 * PG, rw, anon);
 	tap_ok(mv_reg_hold(chunk - 4 * PG, chunk + 4 * PG, 3, MV_REG_RECYCLABLE, NULL) == 0 &&

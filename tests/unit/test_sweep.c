@@ -68,7 +68,7 @@ static long stranded_in_range(void)
 	long n = 0;
 	for (uintptr_t r = (uintptr_t)base; r < (uintptr_t)base + NREG * R2; r += R2) {
 		struct mv_ptm_pmd *p = mv_ptm_pmd_of(r, 0);
-		uint64_t w = p ? __atomic_load_n(&mv_ptm_node_of(p, r)->w, __ATOMIC_ACQUIRE) : 0;
+		uint64_t w = p ? mv_ptm_word(p, r) : 0;
 		n += (w & MV_PTM_TAB) && (w & MV_PTM_POP_MASK) == 0;
 	}
 	return n;
