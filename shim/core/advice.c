@@ -129,6 +129,24 @@ static int fold(long r, long *result)
 	return 0;
 }
 
+/* A MADV_FREE that is not the allocator's, sent (whole, or its core) as
+ * MADV_DONTNEED. The program's memory may be shared or file-backed, where
+ * MADV_FREE fails (EINVAL) and MADV_DONTNEED would not: the kernel's
+ * MADV_FREE over the whole range goes first and gives the result, and only
+ * when it succeeded is the range (or the core lo..hi) dropped with
+ * MADV_DONTNEED: zero-fill, which MADV_FREE allows. */
+static long validated_free(void *addr, size_t len, uintptr_t lo, uintptr_t hi, int whole)
+{
+	long r = advise(addr, len, MADV_FREE);
+	if (r != 0)
+		return r;
+	if (whole)
+		advise(addr, len, MADV_DONTNEED);
+	else
+		advise((void *)lo, hi - lo, MADV_DONTNEED);
+	return 0;
+}
+
 long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 {
 	int asked = q->advice, edge = asked;
@@ -148,7 +166,14 @@ long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
 		edge = MADV_FREE; /* never a program's call: it may rely on zero-fill */
 	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
 	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
-	if (core == edge || hi <= lo) {
+	int split = core != edge && hi > lo;
+	if (asked == MADV_FREE && (edge != asked || split) && !mv_policy_from_allocator(p, q->caller)) {
+		mv_stats_policy(MV_POL_CONVERTED, edge != asked);
+		mv_stats_policy(MV_POL_CORES, split);
+		mv_stats_policy(MV_POL_CORE_BYTES, split ? hi - lo : 0);
+		return validated_free(q->addr, q->len, lo, hi, !split);
+	}
+	if (!split) {
 		if (edge == asked)
 			return advise(q->addr, q->len, asked);
 		mv_stats_policy(MV_POL_CONVERTED, 1);

@@ -19,7 +19,7 @@ quiet() {
 	check_eq "$_l: stderr empty" "" "$(head -c 2000 "$TMPD/err")"
 }
 
-for p in default churn lowmem; do
+for p in default churn lowmem service; do
 	for c in "" "sweep:on" "ptmodel:on,trace:$TMPD/t-%p.bin,live_file:$TMPD/l-%p.json,live_interval_ms:50"; do
 		quiet "$p${c:+, $c}, forks and exec" "$p" "$c" "$ITEST/forks"
 		quiet "$p${c:+, $c}, shadow checker with fork storms" "$p" "$c" "$SHADOW" -t 2 -n 300 -f 50

@@ -191,6 +191,31 @@ static void test_semantics(void)
 	tap_ok(run_program(&p, b, PG, MADV_FREE) == 0 && b[0] == 0,
 	       "free_to_dontneed: a program's MADV_FREE is converted too (reads zero at once)");
 	tap_ok(run_program(&p, b + 1, PG, MADV_FREE) == -EINVAL, "...with the kernel's errors");
+	/* A program's memory may be shared: MADV_FREE fails there, MADV_DONTNEED would not. */
+	char *sh = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(sh, 8, 2 * PG);
+	long native = madvise(sh + PG, PG, MADV_FREE) ? -errno : 0;
+	tap_ok(native == -EINVAL && run_program(&p, sh, PG, MADV_FREE) == native && sh[0] == 8,
+	       "free_to_dontneed: a program's MADV_FREE on shared memory fails as the kernel's (%ld), data kept",
+	       native);
+	char *mixed = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(mixed, 9, 3 * PG);
+	mmap(mixed + 2 * PG, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	mixed[2 * PG] = 9;
+	tap_ok(run_program(&p, mixed, 3 * PG, MADV_FREE) == -EINVAL && mixed[2 * PG] == 9,
+	       "free_to_dontneed: private then shared in one call: EINVAL as the kernel, the shared page kept");
+	struct mv_policy ap = p;
+	ap.madvise_mode = MV_MADVISE_PASSTHROUGH;
+	ap.pt_reclaim = 1;
+	char *c = region(3);
+	for (int i = 0; i < 3; i++)
+		c[i * PMD] = 4, c[i * PMD + PMD - PG] = 4;
+	uint64_t cores = pol(MV_POL_CORES);
+	tap_ok(run_program(&ap, c + PMD - PG, PMD + 2 * PG, MADV_FREE) == 0 && c[PMD] == 0 && c[PMD - PG] == 4 &&
+		       c[2 * PMD] == 4 && pol(MV_POL_CORES) == cores + 1,
+	       "pt_reclaim: a program's MADV_FREE: its whole 2 MiB core dropped, the edges MADV_FREE'd (kept)");
+	munmap(sh, 2 * PG);
+	munmap(mixed, 3 * PG);
 
 	p.madvise_mode = MV_MADVISE_FREE_TO_DONTNEED;
 	memset(b, 3, PG);
@@ -210,7 +235,8 @@ static void test_semantics(void)
 
 static void test_cores(void)
 {
-	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = 1 };
+	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = 1, .alloc_lo = 0x1000,
+			       .alloc_hi = 0x2000 };
 	size_t n = 6;
 	char *b = region(n);
 	struct mv_procstat s0, s1, s2;
