@@ -19,7 +19,7 @@ bench_workloads_pt_shrink_LDADD = -ldl
 noinst_PROGRAMS += bench/workloads/fault_churn bench/workloads/sparse_map bench/workloads/reserve
 # A service's day (busy, a burst, silence): bench/service and the idle-return tests.
 noinst_PROGRAMS += bench/workloads/burst
-bench_workloads_burst_SOURCES = bench/workloads/burst.c
+bench_workloads_burst_SOURCES = bench/workloads/burst.c bench/workloads/wl.h
 bench_workloads_burst_LDADD = -lpthread
 bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/workloads/wl.h
 bench_workloads_fault_churn_LDADD = -lpthread

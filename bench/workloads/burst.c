@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "wl.h"
 
 #ifdef BURST_JE_PREFIX
 /* Built against a jemalloc whose API is prefixed je_ (malloc stays glibc's). */
@@ -51,31 +52,11 @@ static size_t live_bytes[MAXT];
 static char **kept[MAXT];
 static size_t *kept_size[MAXT], nkept[MAXT];
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int exists(const char *name)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return access(path, F_OK) == 0;
-}
-
-static long rss_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
 }
 
 static size_t block_size(unsigned *seed)
@@ -108,7 +89,7 @@ static void *worker(void *arg)
 				p[o] = 1;
 			busy[n++] = p;
 			used += sz;
-			uint64_t t = now_ns(), prev = __atomic_exchange_n(&last_any, t, __ATOMIC_RELAXED);
+			uint64_t t = wl_now_ns(), prev = __atomic_exchange_n(&last_any, t, __ATOMIC_RELAXED);
 			if (!first && t > prev && t - prev > max_gap_ns[id])
 				max_gap_ns[id] = t - prev;
 		}
@@ -190,7 +171,7 @@ int main(int argc, char **argv)
 		return 2;
 	per_thread = ((size_t)atol(argv[2]) << 20) / (size_t)nt;
 	dir = argv[3];
-	printf("start_rss_kb %ld\npid %d\n", rss_kb(), (int)getpid());
+	printf("start_rss_kb %ld\npid %d\n", wl_status_kb("VmRSS:"), (int)getpid());
 	fflush(stdout);
 	pthread_barrier_init(&started, NULL, (unsigned)nt + 1);
 	pthread_barrier_init(&burst_done, NULL, (unsigned)nt + 1);
@@ -220,7 +201,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(gap / 1000000u), (long long)rt.tv_sec, rt.tv_nsec, live >> 10);
 	fflush(stdout);
 	wait_for("stop");
-	printf("rss_kb %ld\n", rss_kb());
+	printf("rss_kb %ld\n", wl_status_kb("VmRSS:"));
 	pthread_barrier_wait(&stop_seen);
 	long nbad = 0;
 	for (int i = 0; i < nt; i++) {

@@ -300,7 +300,8 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	if (!o->adaptive)
 		return 0;
 	if (!mv_alloc_backend() || !mv_alloc_backend()->purge) {
-		mv_out_stderr("madvisor: adaptive: no allocator API to purge through; the controller stays off\n");
+		if (!(mv_alloc_info() && mv_alloc_info()->stripped)) /* that line says it all */
+			mv_out_stderr("madvisor: adaptive: no allocator API to purge through; the controller stays off\n");
 		return -1;
 	}
 	mv_adapt_cfg_from(&cfg, o);

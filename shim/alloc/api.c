@@ -108,6 +108,11 @@ int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *n
 	return 0;
 }
 
+const struct mv_allocator_info *mv_alloc_info(void)
+{
+	return where;
+}
+
 const struct mv_alloc_backend *mv_alloc_backend(void)
 {
 	return bound;

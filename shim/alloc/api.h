@@ -107,6 +107,8 @@ int mv_alloc_init(const struct mv_allocator_info *a);
 /* Bind backend b with symbols from lookup (tests: a fake allocator); NULL
  * unbinds. Returns 0, or -1 when b->bind fails. */
 int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
+/* The detected allocator (mv_alloc_init's), or NULL before. */
+const struct mv_allocator_info *mv_alloc_info(void);
 /* The bound backend, or NULL. */
 const struct mv_alloc_backend *mv_alloc_backend(void);
 /* The allocator the program runs on (as detected, bound or not). */

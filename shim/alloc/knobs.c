@@ -88,7 +88,8 @@ static int apply_now(const struct mv_options *o, int fd)
 		applied[id] = 1;
 		n++;
 	}
-	if (nother) {
+	/* A hidden allocator (malloc in a stripped object) was said already. */
+	if (nother && !(mv_alloc_info() && mv_alloc_info()->stripped)) {
 		char line[sizeof(other) + 128];
 		struct mv_outbuf lo;
 		mv_out_init(&lo, line, sizeof(line), fd);

@@ -77,6 +77,27 @@ static void kv_bool(struct mv_outbuf *o, const char *k, int v)
 	mv_out_str(o, v ? "true," : "false,");
 }
 
+static void kv_str(struct mv_outbuf *o, const char *k, const char *v)
+{
+	key(o, k);
+	mv_out_json_str(o, v);
+	mv_out_char(o, ',');
+}
+
+static void allocator_obj(struct mv_outbuf *o, const struct mv_allocator_info *a)
+{
+	key(o, "allocator");
+	mv_out_char(o, '{');
+	kv_str(o, "name", mv_allocator_name(a->kind));
+	kv_str(o, "library", a->library);
+	kv_bool(o, "purges_visible", mv_allocator_purges_visible(a->kind));
+	kv_str(o, "found_by", mv_allocator_found_name(a->found_by));
+	kv_str(o, "prefix", a->prefix);
+	kv_bool(o, "in_executable", a->in_executable);
+	key(o, "stripped");
+	mv_out_str(o, a->stripped == MV_HIDDEN_STRIPPED ? "true}," : "false},");
+}
+
 static void kernel_obj(struct mv_outbuf *o, const struct mv_probe *p)
 {
 	key(o, "kernel");
@@ -198,28 +219,7 @@ int mv_report_json(const struct mv_report *r, int fd)
 	mv_out_json_str(&o, r->exe);
 	mv_out_char(&o, ',');
 	kv_u64(&o, "elapsed_ns", r->elapsed_ns, 1);
-	key(&o, "allocator");
-	mv_out_char(&o, '{');
-	key(&o, "name");
-	mv_out_json_str(&o, mv_allocator_name(r->allocator->kind));
-	mv_out_char(&o, ',');
-	key(&o, "library");
-	mv_out_json_str(&o, r->allocator->library);
-	mv_out_char(&o, ',');
-	key(&o, "purges_visible");
-	mv_out_str(&o, mv_allocator_purges_visible(r->allocator->kind) ? "true" : "false");
-	mv_out_char(&o, ',');
-	key(&o, "found_by");
-	mv_out_json_str(&o, mv_allocator_found_name(r->allocator->found_by));
-	mv_out_char(&o, ',');
-	key(&o, "prefix");
-	mv_out_json_str(&o, r->allocator->prefix);
-	mv_out_char(&o, ',');
-	key(&o, "in_executable");
-	mv_out_str(&o, r->allocator->in_executable ? "true," : "false,");
-	key(&o, "stripped");
-	mv_out_str(&o, r->allocator->stripped == MV_HIDDEN_STRIPPED ? "true" : "false");
-	mv_out_str(&o, "},");
+	allocator_obj(&o, r->allocator);
 	kernel_obj(&o, r->kernel);
 	policy_obj(&o, r);
 	mv_ptm_report_json(&o);

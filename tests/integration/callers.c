@@ -16,21 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "../../bench/workloads/wl.h"
 
 #define PMD (2UL << 20)
-
-static long vm_pte_kb(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPTE: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,9 +33,9 @@ int main(int argc, char **argv)
 	madvise(b, n * PMD, MADV_NOHUGEPAGE);
 	for (size_t i = 0; i < n; i++)
 		b[i * PMD] = 7;
-	printf("pte_before_kb %ld\n", vm_pte_kb());
+	printf("pte_before_kb %ld\n", wl_status_kb("VmPTE:"));
 	int r = madvise(b, n * PMD, advice);
-	printf("pte_after_kb %ld\nresult %d\n", vm_pte_kb(), r);
+	printf("pte_after_kb %ld\nresult %d\n", wl_status_kb("VmPTE:"), r);
 	size_t zero = 0;
 	for (size_t i = 0; i < n; i++)
 		zero += b[i * PMD] == 0;
