@@ -25,8 +25,8 @@ bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/worklo
 bench_workloads_fault_churn_LDADD = -lpthread
 bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workloads/wl.h
 bench_workloads_reserve_SOURCES = bench/workloads/reserve.c bench/workloads/wl.h
-EXTRA_DIST += bench/munmap bench/reserve
+EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive bench/service \
-	bench/ptmodel bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh \
+	bench/ptmodel bench/ptreclaim bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh \
 	bench/workloads/sqlite.sh bench/workloads/pytext.py bench/workloads/compile.sh bench/workloads/wl.py

@@ -35,18 +35,22 @@ fuzz_fuzz_outbuf_json_SOURCES = fuzz/fuzz_outbuf_json.c
 fuzz_fuzz_outbuf_json_LDADD = shim/libshim.la -lm
 fuzz_fuzz_outbuf_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-config_string fuzz-config_file fuzz-config_load fuzz-outbuf_json fuzz-trace fuzz-policy
 if ENABLE_FUZZ
 # The launcher lists the keys: a key missing from fuzz/config.dict is added
-# to this run's copy of it (fuzz/keys.dict), with a warning.
+# to this run's copy of it (fuzz/keys.dict), with a warning. The targets then
+# run side by side under `make -jN fuzz` (each prints one line), all of them
+# even when one fails.
 fuzz: $(FUZZ_TARGETS) madvisor$(EXEEXT)
 	@$(SHELL) $(srcdir)/fuzz/run.sh --keys ./madvisor$(EXEEXT) $(srcdir)/fuzz/config.dict fuzz/keys.dict
-	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_string $(FUZZ_SECONDS) fuzz/keys.dict
-	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_file $(FUZZ_SECONDS) fuzz/keys.dict
-	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_config_load $(FUZZ_SECONDS) fuzz/keys.dict
+	@$(MAKE) $(AM_MAKEFLAGS) -k fuzz-config_string fuzz-config_file fuzz-config_load fuzz-outbuf_json \
+		fuzz-trace fuzz-policy
+fuzz-config_string fuzz-config_file fuzz-config_load:
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_$(@:fuzz-%=%) $(FUZZ_SECONDS) fuzz/keys.dict
+fuzz-outbuf_json:
 	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_outbuf_json $(FUZZ_SECONDS) $(srcdir)/fuzz/json.dict
-	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_trace $(FUZZ_SECONDS) $(srcdir)/fuzz/trace.dict
-	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_policy $(FUZZ_SECONDS) $(srcdir)/fuzz/policy.dict
+fuzz-trace fuzz-policy:
+	@$(SHELL) $(srcdir)/fuzz/run.sh fuzz/fuzz_$(@:fuzz-%=%) $(FUZZ_SECONDS) $(srcdir)/fuzz/$(@:fuzz-%=%).dict
 else
 fuzz:
 	@echo "make fuzz: this build was not configured with CC=clang --enable-fuzz (scripts/fuzz.sh does that)" >&2; exit 1

@@ -11,6 +11,7 @@
 #include <linux/mman.h>
 #include "core/request.h"
 #include "munmap/rangecalls.h"
+#include "munmap/munmap.h"
 #include "sys/rawsys.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -225,6 +226,9 @@ EXPORT long syscall(long n, ...)
 	case SYS_mincore: return as_int(edge(MV_EDGE_MINCORE, (void *)a, (size_t)b, c, 0));
 	case SYS_pkey_mprotect: return as_int(edge(MV_EDGE_PKEY_MPROTECT, (void *)a, (size_t)b, c, d));
 	case SYS_mseal: return as_int(edge(MV_EDGE_MSEAL, (void *)a, (size_t)b, c, 0));
+	case SYS_userfaultfd: /* from now on ranges may be registered unseen */
+		mv_munmap_note_userfaultfd();
+		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	default:
 		return as_int(mv_raw6(n, a, b, c, d, e, f));
 	}

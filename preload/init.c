@@ -134,7 +134,9 @@ __attribute__((constructor)) static void mv_init(void)
 	mv_allocator_detect(&mv_rt.allocator, wanted);
 	if (wanted)
 		mv_allocator_say_stripped(&mv_rt.allocator, 2);
-	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get, 2);
+	/* pt_reclaim's fresh cores need the munmap strategies' map registry (started below). */
+	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get,
+		       mv_rt.opt.munmap != MV_MUNMAP_PASSTHROUGH ? mv_munmap_plain_vma : NULL, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
 	/* Counting costs a few dozen instructions a call: only when a report
 	 * will show it. Calls made before this point were counted anyway. */
@@ -149,7 +151,7 @@ __attribute__((constructor)) static void mv_init(void)
 	    mv_trace_start(mv_rt.opt.trace, mv_rt.opt.trace_max, (unsigned)mv_rt.allocator.kind, 2) == 0)
 		__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
 	if (mv_rt.opt.ptmodel || mv_rt.opt.sweep)
-		mv_ptm_start(&mv_rt.opt, mv_probe_get()->pt_reclaim, 2);
+		mv_ptm_start(&mv_rt.opt, mv_probe_get(), 2);
 	child_worker |= mv_ptm_enabled();
 	pthread_atfork(NULL, NULL, atfork_child_worker);
 	if (mv_rt.opt.print_config)

@@ -12,7 +12,8 @@ if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; th
 fi
 mkdir -p "$build"
 cd "$build"
-if [ ! -f config.status ] || [ "$top/configure" -nt config.status ]; then
+# (Again when an interrupted configure left config.status but no Makefile.)
+if [ ! -f config.status ] || [ ! -f Makefile ] || [ "$top/configure" -nt config.status ]; then
 	"$top/configure" -q "$@"
 fi
 # shellcheck disable=SC2086

@@ -1,9 +1,13 @@
 #!/bin/sh
 # The test command: install dependencies, build, and run the test parts in
-# turn, each ending with a line "<part>: N passed, N failed, N skipped (T s)";
-# the last line totals every part: "N passed, N failed, N skipped". Exit
-# status is non-zero when any part fails.
+# turn; then one line per part "<part>: N passed, N failed, N skipped (T s,
+# CPU C s)" and a last line totalling every part: "N passed, N failed, N
+# skipped (T s)". Exit status is non-zero when any part fails.
 #   make check               the normal build (BUILDDIR, default build/)
+#   lean kernel make check   the tests that load the library (tests/integration/),
+#                            again in the normal build, through the test library
+#                            with the kernel probe masked to LEAN_MASK (tests/lib.sh,
+#                            MADVISOR_TEST_PROBE_MASK): the fallbacks of older kernels
 #   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
 #   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
 #   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (15) each
@@ -22,7 +26,7 @@ done
 build=${BUILDDIR:-"$top/build"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-total_pass=0 total_fail=0 total_skip=0 status=0 summary=""
+total_pass=0 total_fail=0 total_skip=0 status=0 summary="" start=$(date +%s)
 
 # counts LOG: sum the "NAME: N passed, N failed[, N skipped]" lines in LOG.
 counts() {
@@ -36,9 +40,11 @@ run_part() {
 	name=$1
 	shift
 	t0=$(date +%s)
-	{ s=0; "$@" 2>&1 || s=$?; echo "$s" >"$tmp/rc"; } | tee "$tmp/log"
+	{ s=0; "$@" 2>&1 || s=$?; echo "$s" >"$tmp/rc"; times >"$tmp/times"; } | tee "$tmp/log"
 	s=$(cat "$tmp/rc")
 	t=$(($(date +%s) - t0))
+	# CPU time of the part (user + system, its processes): the second line of `times`.
+	cpu=$(sed -n 2p "$tmp/times" | tr 'ms' '  ' | awk '{ printf "%d", $1 * 60 + $2 + $3 * 60 + $4 }')
 	# shellcheck disable=SC2046
 	set -- $(counts "$tmp/log")
 	p=$1 f=$2 k=$3
@@ -49,21 +55,28 @@ run_part() {
 	fi
 	[ "$s" = 0 ] || status=1
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + k))
-	summary="$summary$name: $p passed, $f failed, $k skipped (${t} s)
+	summary="$summary$name: $p passed, $f failed, $k skipped (${t} s, CPU ${cpu} s)
 "
 }
 
-# The normal build's `make check`.
+# A kernel without PT_RECLAIM, process_madvise on self, userfaultfd, mseal,
+# MADV_FREE or per-VMA-lock madvise, with THP off (shim/sys/probemask.c).
+LEAN_MASK=${LEAN_MASK:-no_pt_reclaim,no_process_madvise,no_uffd,no_mseal,no_madv_free,no_vma_lock,thp_never}
+
+# make_check [NAME [make arguments...]]: the normal build's `make check`,
+# printing "NAME: N passed, N failed, N skipped" (NAME: "make check").
 make_check() {
+	part=${1:-make check}
+	[ $# -gt 0 ] && shift
 	if ! sh "$top/scripts/build.sh" "$build"; then
-		echo "make check: the build failed"
-		echo "make check: 0 passed, 1 failed, 0 skipped"
+		echo "$part: the build failed"
+		echo "$part: 0 passed, 1 failed, 0 skipped"
 		return 1
 	fi
 	cd "$build"
 	find . -name '*.trs' -exec rm -f {} +
 	s=0
-	make -s -j"$(nproc)" check || s=$?
+	make -s -j"$(nproc)" check "$@" || s=$?
 	pass=0 fail=0 skip=0
 	for log in $(find . -name '*.trs'); do
 		pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
@@ -77,7 +90,7 @@ make_check() {
 		done
 		[ "$fail" -gt 0 ] || fail=1
 	fi
-	echo "make check: $pass passed, $fail failed, $skip skipped"
+	echo "$part: $pass passed, $fail failed, $skip skipped"
 	return "$s"
 }
 
@@ -96,8 +109,20 @@ package() {
 	sh "$top/scripts/deb.sh" "$tmp/deb" && sh "$top/tests/package/deb.sh" "$tmp/deb"
 }
 
+# The tests that load the library, on a simulated leaner kernel. The unit
+# tests drive shim/ directly, without the library, so no mask reaches them:
+# they ran in the first part.
+lean_check() {
+	tests=$(cd "$build" && printf 'print:\n\t@echo $(TESTS)\n' | make -s -f Makefile -f - print |
+		tr ' ' '\n' | grep '^tests/integration/' | tr '\n' ' ')
+	MADVISOR_TEST_PROBE_MASK=$LEAN_MASK
+	export MADVISOR_TEST_PROBE_MASK
+	make_check "lean kernel make check" TESTS="$tests"
+}
+
 run_part "make check" make_check
 if [ "$fast" = no ]; then
+	run_part "lean kernel make check ($LEAN_MASK)" lean_check
 	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
 	# libFuzzer: every target for FUZZ_SECONDS (default 15) from its corpus.
@@ -108,5 +133,5 @@ if [ "$fast" = no ]; then
 fi
 
 printf '%s' "$summary"
-echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped ($(($(date +%s) - start)) s)"
 exit "$status"

@@ -11,6 +11,18 @@
 [ -n "$PYTHON3" ] || { echo "Bail out! python3 is needed to read the stats JSON"; exit 1; }
 
 MV_LIB="$top_builddir/.libs/libmadvisor.so"
+# MADVISOR_TEST_PROBE_MASK (scripts/check.sh's "lean kernel" part): every run
+# goes through the test library, whose kernel probe sees a leaner kernel than
+# this one (MADVISOR_PROBE_MASK, shim/sys/probemask.c), so the strategies take
+# the fallbacks they take on older kernels.
+PROBE_MASK=${MADVISOR_TEST_PROBE_MASK:-}
+if [ -n "$PROBE_MASK" ]; then
+	MV_LIB="$top_builddir/tests/.libs/libmadvisor_fault.so"
+	MADVISOR_PROBE_MASK=$PROBE_MASK
+	export MADVISOR_PROBE_MASK
+fi
+# masked WORD: the probe is told the kernel lacks WORD (no_pt_reclaim, ...).
+masked() { case ",$PROBE_MASK," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 MV_LAUNCHER="$top_builddir/madvisor"
 ITEST="$top_builddir/tests/integration"   # the integration test programs
 

@@ -21,4 +21,4 @@ include $(srcdir)/tests/integration/alloc.mk
 include $(srcdir)/tests/bench.mk
 include $(srcdir)/tests/munmap.mk
 include $(srcdir)/tests/fault.mk
-EXTRA_DIST += tests/tap.h tests/lib.sh
+EXTRA_DIST += tests/tap.h tests/lib.sh tests/faultlib.sh

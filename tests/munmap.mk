@@ -1,7 +1,8 @@
 # munmap strategies: unit tests of the registry, recycling and deferral; the
 # shadow-memory checker under every mode and allocator (short in `make check`,
 # long in `make stress`).
-munmap_unit_tests = tests/unit/test_registry tests/unit/test_recycle tests/unit/test_defer tests/unit/test_edges
+munmap_unit_tests = tests/unit/test_registry tests/unit/test_recycle tests/unit/test_defer tests/unit/test_edges \
+	tests/unit/test_remap
 check_PROGRAMS += $(munmap_unit_tests) tests/integration/shadow tests/integration/edges
 TESTS += $(munmap_unit_tests) tests/integration/munmap.sh tests/integration/edges.sh \
 	tests/integration/munmap_model.sh
@@ -14,6 +15,8 @@ tests_unit_test_defer_SOURCES = tests/unit/test_defer.c tests/unit/strategy.h
 tests_unit_test_defer_LDADD = shim/libshim.la -lpthread
 tests_unit_test_edges_SOURCES = tests/unit/test_edges.c tests/unit/strategy.h
 tests_unit_test_edges_LDADD = shim/libshim.la -lpthread
+tests_unit_test_remap_SOURCES = tests/unit/test_remap.c tests/unit/strategy.h
+tests_unit_test_remap_LDADD = shim/libshim.la -lpthread
 tests_integration_shadow_SOURCES = tests/integration/shadow.c
 tests_integration_shadow_LDADD = -lpthread
 tests_integration_edges_SOURCES = tests/integration/edges.c

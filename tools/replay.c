@@ -287,7 +287,7 @@ int mv_replay_main(int argc, char **argv)
 		ai.kind = (enum mv_allocator)h.allocator;
 		ai.text_lo = 1, ai.text_hi = 2;
 		struct mv_policy pol;
-		mv_policy_init(&pol, &o, &ai, mv_probe_get, 2);
+		mv_policy_init(&pol, &o, &ai, mv_probe_get, NULL, 2);
 		struct result res;
 		run(recs, count, &pol, &res);
 		printf("profile %s: madvise %s%s\n", pr, mv_madvise_mode_name(pol.madvise_mode),

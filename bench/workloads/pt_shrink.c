@@ -1,10 +1,11 @@
 /* pt_shrink.c - page tables left behind after a program shrinks.
  *
- *   pt_shrink churn  [-l LIVE] [-r ROUNDS] [--idle-ms MS] [-S SEED]
- *       grow to LIVE bytes of malloc'd objects (16 B..256 KiB, every page
- *       written), free 90%, ROUNDS times; then free all but 2%, ask the
- *       allocator to purge everything (jemalloc: arena.<all>.purge through
- *       mallctl, when present; malloc_trim otherwise) and idle.
+ *   pt_shrink churn  [-l LIVE] [-r ROUNDS] [-x MAX] [--idle-ms MS] [-S SEED]
+ *       grow to LIVE bytes of malloc'd objects (16 B..256 KiB, or up to
+ *       about MAX, log-uniform; every page written), free 90%, ROUNDS
+ *       times; then free all but 2%, ask the allocator to purge everything
+ *       (jemalloc: arena.<all>.purge through mallctl, when present;
+ *       malloc_trim otherwise) and idle.
  *   pt_shrink sparse [-R RANGE] [--idle-ms MS] [-S SEED]
  *       one MAP_NORESERVE mapping of RANGE bytes; one page written in every
  *       2 MiB, then each given back with its own 4 KiB MADV_DONTNEED (as an
@@ -53,7 +54,7 @@ struct obj {
 	unsigned char tag;
 };
 
-static int churn(uint64_t live, uint64_t rounds, uint64_t idle_ms, uint64_t seed)
+static int churn(uint64_t live, uint64_t rounds, unsigned octaves, uint64_t idle_ms, uint64_t seed)
 {
 	size_t cap = (size_t)(live / 16 + 16);
 	struct obj *o = calloc(cap, sizeof(*o));
@@ -67,7 +68,7 @@ static int churn(uint64_t live, uint64_t rounds, uint64_t idle_ms, uint64_t seed
 		for (size_t i = 0; i < n; i++)
 			have += o[i].size;
 		while (have < live && n < cap) {
-			unsigned oct = (unsigned)wl_below(&rng, 15); /* 16 B .. 256 KiB */
+			unsigned oct = (unsigned)wl_below(&rng, octaves); /* 16 B .. 256 KiB by default */
 			size_t lo = (size_t)16 << oct, size = lo + (size_t)wl_below(&rng, lo);
 			unsigned char *p = malloc(size);
 			if (!p)
@@ -157,11 +158,12 @@ int main(int argc, char **argv)
 		{ "idle-ms", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t live = 256u << 20, rounds = 4, idle_ms = 2000, seed = 1, range = 16ull << 30;
+	uint64_t live = 256u << 20, rounds = 4, idle_ms = 2000, seed = 1, range = 16ull << 30, max = 256u << 10;
 	int c;
-	while ((c = getopt_long(argc, argv, "l:r:R:S:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:R:S:x:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': live = wl_parse_size("-l", optarg); break;
+		case 'x': max = wl_parse_size("-x", optarg); break;
 		case 'r': rounds = wl_parse_size("-r", optarg); break;
 		case 'R': range = wl_parse_size("-R", optarg); break;
 		case 'S': seed = wl_parse_size("-S", optarg); break;
@@ -169,12 +171,15 @@ int main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
-	if (optind + 1 == argc && strcmp(argv[optind], "churn") == 0 && live >= PAGE)
-		return churn(live, rounds, idle_ms, seed);
+	unsigned octaves = 1;
+	while (octaves < 30 && ((uint64_t)16 << octaves) <= max)
+		octaves++;
+	if (optind + 1 == argc && strcmp(argv[optind], "churn") == 0 && live >= PAGE && max >= 16)
+		return churn(live, rounds, octaves, idle_ms, seed);
 	if (optind + 1 == argc && strcmp(argv[optind], "sparse") == 0 && range >= PMD && range <= (64ull << 30))
 		return sparse(range, idle_ms, seed);
 usage:
-	fprintf(stderr, "usage: pt_shrink churn [-l LIVE] [-r ROUNDS] [--idle-ms MS] [-S SEED]\n"
+	fprintf(stderr, "usage: pt_shrink churn [-l LIVE] [-r ROUNDS] [-x MAX] [--idle-ms MS] [-S SEED]\n"
 			"       pt_shrink sparse [-R RANGE (<= 64G)] [--idle-ms MS] [-S SEED]\n");
 	return 2;
 }

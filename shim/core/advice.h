@@ -17,20 +17,38 @@
 #include "sys/probe.h"
 #include "core/request.h"
 
+/* How pt_reclaim gives whole 2 MiB cores back (mv_policy.pt_reclaim). */
+enum mv_pt_reclaim_how {
+	MV_PTR_OFF,
+	MV_PTR_MADVISE, /* one MADV_DONTNEED: the kernel frees the table (PT_RECLAIM, 6.14+) */
+	MV_PTR_REMAP,   /* a fresh mapping over the core (MAP_FIXED), which frees the table on
+			 * every kernel, where plain_vma vouches for the range; else MADV_DONTNEED */
+};
+
+/* Whether [lo, hi) lies in one plain private anonymous read-write mapping
+ * that a fresh one re-merges with (no advice, lock, seal, DONTFORK, nothing
+ * inherited or moved, no userfaultfd seen): 1 with the mmap flags to map it
+ * with in *flags, else 0. The munmap strategies' map registry knows
+ * (munmap.h); without it nothing is vouched for. */
+typedef int (*mv_plain_vma_fn)(uintptr_t lo, uintptr_t hi, int *flags);
+
 struct mv_policy {
 	int active;           /* some strategy applies */
 	int madvise_mode;     /* enum mv_madvise_mode in force */
-	int pt_reclaim;       /* whole 2 MiB cores go out as one MADV_DONTNEED */
+	int pt_reclaim;       /* enum mv_pt_reclaim_how: whole 2 MiB cores go as one DONTNEED or a fresh mapping */
 	int callers;          /* enum mv_callers: whose calls the strategies take */
 	uintptr_t alloc_lo, alloc_hi; /* the allocator's code; empty when unknown */
+	mv_plain_vma_fn plain_vma;
 };
 
 /* Decide what is in force from the options, the allocator and the kernel.
  * A requested strategy that is unsafe or useless here is turned off with one
  * line on stderr_fd naming the key and the reason; with strict it exits 2.
- * kernel may be NULL when no strategy needs the probe. */
+ * A fallback (pt_reclaim by fresh mappings where the kernel lacks
+ * PT_RECLAIM) is said in one line. kernel may be NULL when no strategy needs
+ * the probe; plain_vma NULL when no map registry runs. */
 void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
-		    const struct mv_probe *(*kernel)(void), int stderr_fd);
+		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int stderr_fd);
 
 /* Whether a call made from code address pc is the allocator's. */
 static inline int mv_policy_from_allocator(const struct mv_policy *p, const void *pc)

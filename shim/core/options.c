@@ -54,7 +54,9 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     " calls of tcmalloc and mimalloc only, never the program's)"),
 	BOOL(MV_OPT_PT_RECLAIM, pt_reclaim, "false",
 	     "purges (of the callers madvise.callers names) covering whole 2 MiB-aligned regions send that core"
-	     " as one MADV_DONTNEED, so the kernel frees its page table (needs PT_RECLAIM, Linux 6.14+)"),
+	     " as one MADV_DONTNEED, so the kernel frees its page table (PT_RECLAIM, Linux 6.14+); on older"
+	     " kernels, with a munmap strategy on, cores of plain private anonymous mappings are replaced with"
+	     " fresh ones instead"),
 	NKEY(MV_OPT_MADVISE_CALLERS, "madvise.callers", MV_T_ENUM, madvise_callers, "any", 0, 0,
 	     "madvise and pt_reclaim: whose MADV_FREE and MADV_DONTNEED calls they transform: any (safe for"
 	     " every caller: MADV_FREE allows zero-fill, an aligned core and its edges read as one call),"
@@ -162,7 +164,7 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	NKEY(MV_OPT_MUNMAP_MAX_RANGE, "munmap.max_range", MV_T_UINT, munmap_max_range, "64m", 4096, 1ULL << 30,
 	     "munmap: larger munmaps and mmaps pass through (k, m, g)", 0, NULL),
 	NKEY(MV_OPT_MUNMAP_ZERO_MEMSET_MAX, "munmap.zero_memset_max", MV_T_UINT, munmap_zero_memset_max, "64k", 0,
-	     1ULL << 30, "munmap:recycle: ranges up to this size are cleared with memset when handed out;"
+	     1ULL << 30, "munmap.recycle_resident:true: ranges up to this size are cleared with memset when handed out;"
 	     " larger ones too when mostly resident (up to 2 MiB), else only where /proc/self/pagemap shows"
 	     " data (dense 2 MiB chunks cleared, sparse ones dropped)", 0, NULL),
 	NKEY(MV_OPT_MUNMAP_MAX_AGE_MS, "munmap.max_age_ms", MV_T_UINT, munmap_max_age_ms, "1000", 1, 3600000,
@@ -177,6 +179,11 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     "munmap: whose mmap and munmap calls the strategy takes: any, allocator (those made by the"
 	     " malloc implementation: jemalloc extents, mimalloc segments, tcmalloc spans) or program"
 	     " (all others: mmap-per-buffer code); the rest pass through", 0, callers),
+	NKEY(MV_OPT_MUNMAP_RECYCLE_RESIDENT, "munmap.recycle_resident", MV_T_BOOL, munmap_recycle_resident,
+	     "false", 0, 1, "munmap:recycle: false: a recycled range is handed out with its pages dropped"
+	     " (MADV_DONTNEED), exactly a fresh mapping: nothing resident until touched; true: its pages stay"
+	     " resident, cleared by memset (faster, but mincore, MLOCK_ONFAULT, RSS and fault counts see them"
+	     " before they are touched)", 0, NULL),
 };
 
 #undef BOOL

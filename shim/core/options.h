@@ -74,6 +74,7 @@ enum mv_opt_id {
 	MV_OPT_MUNMAP_ZAP_FIRST,
 	MV_OPT_MUNMAP_PSI,
 	MV_OPT_MUNMAP_CALLERS,
+	MV_OPT_MUNMAP_RECYCLE_RESIDENT,
 	MV_OPT_ADAPTIVE_EAGER,
 	MV_OPT_COUNT
 };
@@ -136,6 +137,7 @@ struct mv_options {
 	bool munmap_zap_first;           /* defer: MADV_DONTNEED at once, unmap later */
 	uint32_t munmap_psi;             /* memory "some" avg10 (hundredths of %) that drains; 0 = off */
 	int munmap_callers;              /* enum mv_callers: whose calls the strategy takes */
+	bool munmap_recycle_resident;    /* recycle: hand out resident pages cleared (true) or dropped */
 	unsigned char source[MV_OPT_COUNT]; /* enum mv_source per key */
 };
 

@@ -279,7 +279,7 @@ void mv_stats_policy(int counter, uint64_t v)
 const char *mv_stats_policy_name(int counter)
 {
 	static const char *const names[MV_POL_COUNT] = { "kernel_calls", "converted", "pmd_cores",
-							  "pmd_core_bytes" };
+							  "pmd_core_bytes", "pmd_cores_remapped" };
 	return names[counter];
 }
 

@@ -45,6 +45,7 @@ enum mv_pol_counter {
 	MV_POL_CONVERTED,    /* calls sent with other advice (FREE <-> DONTNEED) */
 	MV_POL_CORES,        /* calls split so whole 2 MiB regions went as one DONTNEED */
 	MV_POL_CORE_BYTES,   /* bytes in those cores */
+	MV_POL_REMAPPED,     /* cores replaced with a fresh mapping (kernels without PT_RECLAIM) */
 	MV_POL_COUNT
 };
 

@@ -113,7 +113,8 @@ static void list_remove(struct mv_arena *a, uint32_t i)
 	a->e[i] = a->e[--a->n];
 }
 
-void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin)
+void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin,
+		  uint32_t flags)
 {
 	struct mv_arena *a = &arenas[k];
 	int left = -1, right = -1;
@@ -147,17 +148,17 @@ void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped
 	}
 	/* The caller made room. */
 	a->e[a->n++] = (struct mv_held){ .start = s, .end = e, .t_ns = now, .zapped = (uint32_t)zapped,
-					 .origin = origin };
+					 .origin = origin, .flags = flags };
 }
 
-int mv_mc_best_fit(unsigned k, size_t n)
+int mv_mc_best_fit(unsigned k, size_t n, uint32_t flags)
 {
 	struct mv_arena *a = &arenas[k];
 	int best = -1;
 	size_t best_len = 0;
 	for (uint32_t i = 0; i < a->n; i++) {
 		size_t len = a->e[i].end - a->e[i].start;
-		if (len < n)
+		if (len < n || a->e[i].flags != flags)
 			continue;
 		if (best < 0 || len < best_len || (len == best_len && a->e[i].t_ns > a->e[best].t_ns)) {
 			best = (int)i;

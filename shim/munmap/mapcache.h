@@ -45,6 +45,7 @@ struct mv_held {
 	uint64_t t_ns;         /* when it was (last) given up: CLOCK_MONOTONIC_COARSE */
 	uint32_t zapped;       /* pages already dropped (MADV_DONTNEED) */
 	uint32_t origin;       /* registry origin: only equal origins merge (one kernel VMA) */
+	uint32_t flags;        /* MAP_NORESERVE or 0: served only to requests with the same */
 };
 
 struct mv_arena {
@@ -73,9 +74,11 @@ uint64_t mv_mc_bytes(void);
 /* ---- with arena k's lock held ------------------------------------------- */
 /* Add [s, e) (already HELD(k) in the registry), merging with neighbours of
  * the same origin. */
-void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin);
-/* Best fit for n bytes: smallest entry >= n, the most recent among equals; -1. */
-int mv_mc_best_fit(unsigned k, size_t n);
+void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped, uint32_t origin,
+		  uint32_t flags);
+/* Best fit for n bytes mapped with these flags: smallest entry >= n, the
+ * most recent among equals; -1. */
+int mv_mc_best_fit(unsigned k, size_t n, uint32_t flags);
 /* Drop the first n bytes of entry i from the list (handed out). */
 void mv_mc_take_front(unsigned k, int i, size_t n);
 /* Unmap what arena k holds in [s, e) and drop it from the list. Returns bytes. */

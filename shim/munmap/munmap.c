@@ -40,6 +40,7 @@ static struct {
 	uint64_t max_age_ns;
 	uint32_t psi;              /* memory "some" avg10 in hundredths of a percent; 0 = off */
 	int callers;               /* enum mv_callers */
+	int recycle_resident;      /* hand out resident pages cleared, not dropped */
 	int locked_all;            /* mlockall in force: nothing is held */
 	uint64_t next_psi_ns;
 	char psi_path[MV_PATH_MAX];
@@ -130,21 +131,29 @@ static inline int taken(const struct mv_request *q)
 
 /* ---- recycling ------------------------------------------------------------- */
 
+/* Whether a request may be served from the cache: no address, private
+ * anonymous read-write, plain or MAP_NORESERVE flags (served only with ranges
+ * mapped with the same flags, so the commit charge is what it would be). */
 static int servable(const struct mv_request *q, size_t n)
 {
-	return cfg.mode == MV_MUNMAP_RECYCLE && !q->addr && q->flags == (MAP_PRIVATE | MAP_ANONYMOUS) &&
-	       q->fd == -1 && q->off == 0 && q->prot == RW && n && n <= cfg.max_range && taken(q);
+	return cfg.mode == MV_MUNMAP_RECYCLE && !q->addr &&
+	       (q->flags & ~MAP_NORESERVE) == (MAP_PRIVATE | MAP_ANONYMOUS) && q->fd == -1 && q->off == 0 &&
+	       q->prot == RW && n && n <= cfg.max_range && taken(q);
 }
 
-/* A cached range for n bytes, zeroed, or 0. */
-static long serve(size_t n)
+/* A cached range for n bytes mapped with these flags (MAP_NORESERVE or 0),
+ * reading zero, or 0. By default its pages are dropped (MADV_DONTNEED): it
+ * holds nothing resident until touched, as a fresh mapping;
+ * munmap.recycle_resident:true clears them instead (mv_zero_fresh: mostly
+ * memset, faster, but they stay resident). */
+static long serve(size_t n, uint32_t flags)
 {
 	unsigned k = mv_mc_mine();
 	struct mv_arena *a = mv_mc_arena(k);
 	uintptr_t s = 0;
 	mv_lock(&a->lock);
 	for (int tries = 0; tries < 4; tries++) {
-		int i = mv_mc_best_fit(k, n);
+		int i = mv_mc_best_fit(k, n, flags);
 		if (i < 0)
 			break;
 		uintptr_t c = a->e[i].start;
@@ -163,7 +172,9 @@ static long serve(size_t n)
 		MV_MC_BUMP(a, MV_MC_MISSES, 1);
 	}
 	mv_unlock(&a->lock);
-	if (s) {
+	if (s && !cfg.recycle_resident && !mv_raw_failed(mv_own3(SYS_madvise, s, n, MADV_DONTNEED))) {
+		count_atomic(k, MV_MC_ZERO_DONTNEED);
+	} else if (s) {
 		enum mv_zero_how how = mv_zero_fresh((void *)s, n, cfg.zero_max);
 		count_atomic(k, how == MV_ZERO_MEMSET ? MV_MC_ZERO_MEMSET
 				: how == MV_ZERO_PAGEMAP ? MV_MC_ZERO_PAGEMAP : MV_MC_ZERO_DONTNEED);
@@ -185,6 +196,8 @@ static int cache_put(uintptr_t s, size_t n)
 	struct mv_arena *a = mv_mc_arena(k);
 	uint64_t now = mv_mc_now();
 	uint32_t origin;
+	struct mv_reg_entry was;
+	uint32_t flags = mv_reg_lookup(s, &was) == 0 ? was.flags & MAP_NORESERVE : 0;
 	mv_lock(&a->lock);
 	if (mv_reg_hold(s, s + n, k, MV_REG_RECYCLABLE, &origin) < 0) {
 		mv_unlock(&a->lock);
@@ -198,7 +211,7 @@ static int cache_put(uintptr_t s, size_t n)
 		mv_unlock(&a->lock);
 		return -1;
 	}
-	mv_mc_insert(k, s, s + n, now, 0, origin);
+	mv_mc_insert(k, s, s + n, now, 0, origin, flags);
 	MV_MC_BUMP(a, MV_MC_CACHED, 1);
 	/* Age this arena now and then even without the worker (fork child). */
 	if (++a->ops >= 64) {
@@ -238,7 +251,7 @@ static int defer_put(uintptr_t s, size_t n)
 	}
 	if (a->n >= mv_mc_cap())
 		mv_mc_release_oldest(k); /* another thread of this arena is about to drain */
-	mv_mc_insert(k, s, s + n, now, cfg.zap_first, 0); /* queued ranges all merge */
+	mv_mc_insert(k, s, s + n, now, cfg.zap_first, 0, 0); /* queued ranges all merge */
 	MV_MC_BUMP(a, MV_MC_DEFERRED, 1);
 	MV_MC_BUMP(a, MV_MC_DEFERRED_BYTES, n);
 	int drain = a->n >= mv_mc_cap() || mv_mc_bytes() > cfg.cache_bytes;
@@ -294,7 +307,7 @@ static long on_mmap(const struct mv_request *q)
 	uintptr_t a = (uintptr_t)q->addr;
 	size_t n = page_up(q->len);
 	if (servable(q, n)) {
-		long s = serve(n);
+		long s = serve(n, (uint32_t)q->flags & MAP_NORESERVE);
 		if (s)
 			return s;
 	}
@@ -309,6 +322,56 @@ static long on_mmap(const struct mv_request *q)
 	return r;
 }
 
+/* A munmap over several mappings (jemalloc gives merged extents back in one
+ * call) is kept as one range per mapping, each lying in one kernel VMA, so
+ * each can be handed out again alone. Every piece must be known and LIVE,
+ * else nothing is kept. When a piece cannot be kept (it changed, or the
+ * budget is spent) it and everything after it are unmapped in one call:
+ * the kernel cuts at most where the program's own munmap would, plus the
+ * boundary at that piece, which only shortens the VMA the pieces before it
+ * lie in. Returns 1 with the result in *r when taken, else 0. */
+#define MAX_PIECES 16
+/* A LIVE piece the registry would let be held for recycling (a sealed or
+ * locked one is left to the kernel's whole-call answer). */
+static int keepable(const struct mv_reg_entry *e)
+{
+	return e->state == MV_REG_LIVE && e->advice == 0 && e->prot == RW &&
+	       (e->flags & (MAP_TYPE | MAP_ANONYMOUS)) == (MAP_PRIVATE | MAP_ANONYMOUS);
+}
+
+static int cache_put_pieces(uintptr_t a, size_t n, long *r)
+{
+	uintptr_t lo[MAX_PIECES], hi[MAX_PIECES];
+	size_t np = 0;
+	struct mv_reg_entry e;
+	for (uintptr_t at = a; at < a + n; np++) {
+		if (np == MAX_PIECES || mv_reg_lookup(at, &e) < 0 || e.start > at || !keepable(&e))
+			return 0;
+		uint32_t origin = e.origin;
+		uintptr_t end = e.end;
+		while (end < a + n && mv_reg_lookup(end, &e) == 0 && e.start == end && e.origin == origin &&
+		       keepable(&e))
+			end = e.end;
+		lo[np] = at;
+		hi[np] = end < a + n ? end : a + n;
+		at = hi[np];
+	}
+	if (np < 2 || cache_put(lo[0], hi[0] - lo[0]) < 0)
+		return 0;
+	*r = 0;
+	for (size_t i = 1; i < np; i++) {
+		if (cache_put(lo[i], hi[i] - lo[i]) == 0)
+			continue;
+		struct mv_request rest = { .kind = MV_MUNMAP, .addr = (void *)lo[i], .len = a + n - lo[i] };
+		count_atomic(mv_mc_mine(), MV_MC_PASSED);
+		mv_mc_resolve(lo[i], a + n);
+		mv_reg_forget(lo[i], a + n);
+		*r = plain(&rest);
+		break;
+	}
+	return 1;
+}
+
 static long on_munmap(const struct mv_request *q)
 {
 	uintptr_t a = (uintptr_t)q->addr;
@@ -318,6 +381,11 @@ static long on_munmap(const struct mv_request *q)
 	if (n <= cfg.max_range && taken(q) && !mv_mc_unmap_failed() &&
 	    (cfg.mode == MV_MUNMAP_RECYCLE ? cache_put(a, n) : defer_put(a, n)) == 0)
 		return 0;
+	if (n <= cfg.max_range && cfg.mode == MV_MUNMAP_RECYCLE && taken(q) && !mv_mc_unmap_failed()) {
+		long r;
+		if (cache_put_pieces(a, n, &r))
+			return r;
+	}
 	count_atomic(mv_mc_mine(), MV_MC_PASSED);
 	mv_mc_resolve(a, a + n);
 	mv_reg_forget(a, a + n);
@@ -344,12 +412,25 @@ static long on_mremap(const struct mv_request *q)
 	if (!mv_raw_failed(r) && nw) {
 		mv_reg_forget((uintptr_t)r, (uintptr_t)r + nw);
 		if (known && !(q->flags & MREMAP_DONTUNMAP)) {
+			unsigned adv = e.advice | ((uintptr_t)r != a ? MV_ADV_MOVED : 0);
 			mv_reg_map((uintptr_t)r, (uintptr_t)r + nw, e.prot, (int)e.flags);
-			if (e.advice)
-				mv_reg_advise((uintptr_t)r, (uintptr_t)r + nw, e.advice, 0);
+			if (adv)
+				mv_reg_advise((uintptr_t)r, (uintptr_t)r + nw, adv, 0);
 		}
 	}
 	return r;
+}
+
+/* Whether a failed mprotect or pkey_mprotect was refused before the kernel
+ * changed anything: EINVAL comes from the checks of the start, the
+ * protection and the key made before any VMA is touched, except for
+ * architecture bits (PROT_MTE, PROT_BTI, PROT_SAO) checked VMA by VMA.
+ * ENOSYS: no such call. Other errors (ENOMEM at a hole, EACCES) may come
+ * after some VMAs were changed. */
+static int protect_refused(long r, long prot)
+{
+	return r == -ENOSYS || (r == -EINVAL && !(prot & ~(long)(PROT_READ | PROT_WRITE | PROT_EXEC |
+								     PROT_GROWSDOWN | PROT_GROWSUP)));
 }
 
 static long on_mprotect(const struct mv_request *q)
@@ -363,7 +444,7 @@ static long on_mprotect(const struct mv_request *q)
 	if (ok) {
 		if (!mv_raw_failed(r))
 			mv_reg_protect(a, a + n, q->prot);
-		else
+		else if (!protect_refused(r, q->prot))
 			mv_reg_advise(a, a + n, MV_ADV_OTHER, 0); /* may be partly applied */
 	}
 	return r;
@@ -424,6 +505,27 @@ static long on_process_madvise(const struct mv_request *q)
 
 /* ---- calls that act on ranges (edges.h) ------------------------------------ */
 
+/* Whether a failed range call was refused before the kernel changed
+ * anything, so that it leaves no mark: mlock, mlock2 and munlock check their
+ * flags, the length and the permission (EINVAL, EPERM) before any VMA; mseal
+ * checks its flags and the range (EINVAL, EPERM, and ENOMEM for a hole, in a
+ * first pass) but may still fail part-way with ENOMEM; ENOSYS: no such call.
+ * ENOMEM and EAGAIN from the mlock family can come part-way. */
+static int edge_refused(const struct mv_edge *c, long r)
+{
+	switch (c->op) {
+	case MV_EDGE_MLOCK:
+	case MV_EDGE_MLOCK2:
+	case MV_EDGE_MUNLOCK:
+	case MV_EDGE_MSEAL:
+		return r == -EINVAL || r == -EPERM || r == -ENOSYS;
+	case MV_EDGE_PKEY_MPROTECT:
+		return protect_refused(r, c->a);
+	default:
+		return 0;
+	}
+}
+
 /* The range the kernel acts on: mlock rounds the start down and the length
  * up; the others refuse an unaligned start, and resolving more than they
  * would look at only gives held ranges back early, which is always allowed. */
@@ -467,12 +569,12 @@ static long on_edge(const struct mv_edge *c)
 	if (ok)
 		mv_mc_resolve(lo, hi);
 	r = mv_kernel_range(c);
-	if (!ok)
+	if (!ok || (r < 0 && edge_refused(c, r)))
 		return r;
 	switch (c->op) {
 	case MV_EDGE_MLOCK:
 	case MV_EDGE_MLOCK2:
-		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* even when refused: it may be partly locked */
+		mv_reg_advise(lo, hi, MV_ADV_LOCKED, 0); /* also on ENOMEM, EAGAIN: it may be partly locked */
 		break;
 	case MV_EDGE_MUNLOCK:
 		if (r == 0)
@@ -523,6 +625,32 @@ long mv_munmap_dispatch(const struct mv_request *q)
 	}
 	busy = 0;
 	return r;
+}
+
+/* ---- what pt_reclaim may replace (advice.h) -------------------------------- */
+
+/* The program made a userfaultfd: from now on any range may be registered
+ * with it (the ioctl is not seen), and a fresh mapping would drop that. */
+static int uffd_seen;
+
+void mv_munmap_note_userfaultfd(void)
+{
+	__atomic_store_n(&uffd_seen, 1, __ATOMIC_RELAXED);
+}
+
+int mv_munmap_plain_vma(uintptr_t lo, uintptr_t hi, int *flags)
+{
+	const unsigned plain = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_POPULATE |
+			       MAP_NORESERVE;
+	struct mv_reg_entry e;
+	if (cfg.mode == MV_MUNMAP_PASSTHROUGH || __atomic_load_n(&cfg.locked_all, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&uffd_seen, __ATOMIC_RELAXED) || mv_reg_attrs(lo, hi, &e) < 0)
+		return 0;
+	if ((e.flags & MAP_TYPE) != MAP_PRIVATE || !(e.flags & MAP_ANONYMOUS) || (e.flags & ~plain) ||
+	    e.prot != RW || e.advice)
+		return 0;
+	*flags = MAP_PRIVATE | MAP_ANONYMOUS | (int)(e.flags & MAP_NORESERVE);
+	return 1;
 }
 
 /* ---- background work -------------------------------------------------------- */
@@ -594,6 +722,10 @@ static void fork_prepare(void)
 	busy = 1;
 	if (!fork_locked)
 		return;
+	/* The tick first, as it nests: tick, then the cache, then the registry.
+	 * A child that inherited the tick held by the parent's worker would
+	 * wait for it for ever (its own worker, then exit joining that worker). */
+	mv_lock(&tick_lock);
 	mv_mc_atfork_prepare();
 	mv_reg_atfork_prepare();
 }
@@ -604,6 +736,7 @@ static void fork_parent(void)
 		return;
 	mv_reg_atfork_parent();
 	mv_mc_atfork_parent();
+	mv_unlock(&tick_lock);
 	busy = 0;
 }
 
@@ -618,6 +751,7 @@ static void fork_child(void)
 	cfg.locked_all = 0; /* memory locks are not inherited */
 	mv_reg_atfork_child();
 	mv_mc_atfork_child();
+	mv_lock_reset(&tick_lock);
 	if (fork_locked) {
 		mv_mc_drain();
 		busy = 0;
@@ -648,6 +782,7 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	cfg.max_age_ns = (uint64_t)o->munmap_max_age_ms * 1000000u;
 	cfg.psi = o->munmap_psi;
 	cfg.callers = o->munmap_callers;
+	cfg.recycle_resident = o->munmap_recycle_resident;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
 	int self = mv_probe_get()->pidfd_self;
 	mv_zero_init(self);
@@ -672,10 +807,16 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 /* For tests: read memory pressure from another file; zap first or not. */
 void mv_munmap_set_psi_path(const char *path);
 void mv_munmap_set_zap_first(int on);
+void mv_munmap_set_recycle_resident(int on);
 void mv_munmap_set_callers(int callers);
 void mv_munmap_set_zap_first(int on)
 {
 	cfg.zap_first = on;
+}
+
+void mv_munmap_set_recycle_resident(int on)
+{
+	cfg.recycle_resident = on;
 }
 
 void mv_munmap_set_callers(int callers)

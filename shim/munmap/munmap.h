@@ -50,6 +50,16 @@ void mv_munmap_tick(uint64_t now_ns);
 void mv_munmap_drain(void);
 const char *mv_munmap_mode_name(int mode);
 
+/* For pt_reclaim's fresh cores (advice.h, mv_plain_vma_fn): whether the
+ * registry vouches that [lo, hi) is one plain private anonymous read-write
+ * mapping a fresh one re-merges with: recorded from one mmap call, live, no
+ * advice, lock, seal or protection key on it, not moved by mremap nor
+ * inherited across fork, no mlockall in force, and no userfaultfd made by the
+ * program (mv_munmap_note_userfaultfd: a registration is not seen). A
+ * strategy must be on (the registry kept up to date). */
+int mv_munmap_plain_vma(uintptr_t lo, uintptr_t hi, int *flags);
+void mv_munmap_note_userfaultfd(void);
+
 /* The report's "munmap" object (JSON, trailing comma) and text line;
  * nothing when no strategy is on (no text line when it did nothing). */
 struct mv_outbuf;

@@ -369,8 +369,8 @@ static int class_ok(const struct mv_reg_entry *e, int cls)
 	switch (cls) {
 	case MV_REG_RECYCLABLE:
 		return anon_private && !(e->flags & ~(unsigned)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-							      MAP_FIXED_NOREPLACE | MAP_POPULATE)) &&
-		       e->prot == (PROT_READ | PROT_WRITE) && e->advice == 0;
+							      MAP_FIXED_NOREPLACE | MAP_POPULATE | MAP_NORESERVE)) &&
+		       e->prot == (PROT_READ | PROT_WRITE) && (e->advice & ~MV_ADV_NOMERGE) == 0;
 	case MV_REG_DEFERRABLE:
 		return anon_private && !(e->flags & (MAP_HUGETLB | MAP_LOCKED | MAP_GROWSDOWN)) &&
 		       !(e->advice & (MV_ADV_LOCKED | MV_ADV_SEALED));
@@ -919,14 +919,13 @@ void mv_reg_atfork_parent(void)
 		mv_unlock(&shards[i].lock);
 }
 
-/* The child has no MADV_DONTFORK ranges: forget them there. */
+/* The child has no MADV_DONTFORK ranges: forget them there. The others are
+ * its copies of the parent's. */
 void mv_reg_atfork_child(void)
 {
 	for (size_t i = 0; shards && i < MV_REG_SHARDS; i++) {
 		struct shard *s = &shards[i];
 		mv_lock_reset(&s->lock);
-		if (!s->dontfork)
-			continue;
 		struct node *list = flatten(s->root);
 		for (struct node **p = &list; *p;) {
 			struct node *x = *p;
@@ -934,6 +933,7 @@ void mv_reg_atfork_child(void)
 				*p = x->r;
 				drop(s, x);
 			} else {
+				x->e.advice |= MV_ADV_FORKED;
 				p = &x->r;
 			}
 		}

@@ -28,8 +28,9 @@
 #define MV_REG_MAX_MAP (1UL << 30)        /* larger mappings stay unknown */
 #define MV_REG_OWNERS 64                  /* holders 0..63 */
 
-/* Changes a range carries (mv_reg_entry.advice); any of them keeps it out of
- * recycling, because a fresh mapping would not have it. */
+/* Changes a range carries (mv_reg_entry.advice); any of them but
+ * MV_ADV_NOMERGE keeps it out of recycling, because a fresh mapping would not
+ * have it. */
 enum {
 	MV_ADV_HUGEPAGE = 1 << 0,
 	MV_ADV_NOHUGEPAGE = 1 << 1,
@@ -43,7 +44,13 @@ enum {
 	MV_ADV_LOCKED = 1 << 9,     /* mlock, mlock2 */
 	MV_ADV_OTHER = 1 << 10,     /* unknown advice, a failed or partial change, odd prot bits, pkey */
 	MV_ADV_SEALED = 1 << 11,    /* mseal: munmap fails with EPERM, so it is never held */
+	MV_ADV_MOVED = 1 << 12,     /* moved by mremap: its page offset no longer follows its address */
+	MV_ADV_FORKED = 1 << 13,    /* inherited across fork: its anonymous memory has a parent's */
 };
+/* Marks that only keep a fresh mapping made over part of the range from
+ * merging back into it (pt_reclaim's fresh cores, advice.h); recycling, which
+ * hands the range out whole, ignores them. */
+#define MV_ADV_NOMERGE (MV_ADV_MOVED | MV_ADV_FORKED)
 
 enum mv_reg_state { MV_REG_LIVE, MV_REG_HELD };
 
@@ -117,7 +124,8 @@ int mv_reg_check(void);
 void mv_reg_reset(void);
 
 /* fork: take every shard lock before, release in both processes after (the
- * child also forgets its MADV_DONTFORK ranges, which it does not have). */
+ * child also forgets its MADV_DONTFORK ranges, which it does not have, and
+ * marks the others MV_ADV_FORKED). */
 void mv_reg_atfork_prepare(void);
 void mv_reg_atfork_parent(void);
 void mv_reg_atfork_child(void);

@@ -114,6 +114,7 @@ static void kernel_obj(struct mv_outbuf *o, const struct mv_probe *p)
 	kv_bool(o, "pidfd_self", p->pidfd_self);
 	kv_bool(o, "vma_lock_madvise", p->vma_lock_madvise);
 	kv_bool(o, "userfaultfd", p->userfaultfd);
+	kv_bool(o, "mseal", p->mseal);
 	key(o, "thp");
 	mv_out_json_str(o, mv_probe_thp_name(p->thp));
 	mv_out_str(o, "},");

@@ -89,6 +89,7 @@ int mv_report_text(const struct mv_report *r, int fd)
 	mv_out_str(&o, r->kernel->madv_free ? ", MADV_FREE yes" : ", MADV_FREE no");
 	mv_out_str(&o, r->kernel->process_madvise_self ? ", process_madvise(self) yes" : ", process_madvise(self) no");
 	mv_out_str(&o, r->kernel->userfaultfd ? ", userfaultfd yes" : ", userfaultfd no");
+	mv_out_str(&o, r->kernel->mseal ? ", mseal yes" : ", mseal no");
 	mv_out_str(&o, ", THP ");
 	mv_out_str(&o, mv_probe_thp_name(r->kernel->thp));
 	mv_out_char(&o, '\n');

@@ -329,7 +329,8 @@ int mv_ptm_before(const struct mv_request *q)
 }
 
 /* An allocator's purge as the policy sent it (policy.c: the advice may be
- * converted, and with pt_reclaim the whole 2 MiB core goes as one DONTNEED). */
+ * converted, and with pt_reclaim the whole 2 MiB core goes as one DONTNEED
+ * or, on kernels without PT_RECLAIM, as a fresh mapping). */
 static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
 {
 	int asked = q->advice, edge = asked;
@@ -342,15 +343,20 @@ static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
 		edge = MADV_DONTNEED;
 	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
 		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
+	int core = p->pt_reclaim == MV_PTR_MADVISE ? MADV_DONTNEED : edge;
 	uintptr_t lo = (a + MV_PTM_PTE_SPAN - 1) & ~(MV_PTM_PTE_SPAN - 1), hi = (a + len) & ~(MV_PTM_PTE_SPAN - 1);
-	if (core == edge || hi <= lo) {
+	int flags = 0;
+	int remap = p->pt_reclaim == MV_PTR_REMAP && hi > lo && p->plain_vma(lo, hi, &flags);
+	if ((core == edge && !remap) || hi <= lo) {
 		mv_ptm_on_zap(a, len, edge);
 		return;
 	}
 	if (lo > a)
 		mv_ptm_on_zap(a, lo - a, edge);
-	mv_ptm_on_zap(lo, hi - lo, core);
+	if (remap) /* a fresh mapping over the core: its tables go */
+		mv_ptm_on_mmap(lo, hi - lo, flags | MAP_FIXED, PROT_READ | PROT_WRITE);
+	else
+		mv_ptm_on_zap(lo, hi - lo, core);
 	if (a + len > hi)
 		mv_ptm_on_zap(hi, a + len - hi, edge);
 }

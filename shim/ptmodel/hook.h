@@ -34,9 +34,11 @@ void mv_ptm_sample_task(void *arg, uint64_t now_ns);
 
 /* --- start-up (ptmodel_start.c) --- */
 struct mv_options;
-/* Turn the model (and the sweep) on as the options say. 0, or -1 with one
- * line on stderr_fd (the model then stays off). */
-int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd);
+struct mv_probe;
+/* Turn the model (and the sweep) on as the options say, for the kernel k
+ * (probe.h). 0, or -1 with one line on stderr_fd (the model then stays off);
+ * a sweep this kernel cannot run stays off with one line. */
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd);
 void mv_ptm_atfork_child(void);
 int mv_ptm_enabled(void);
 /* The report's "ptmodel" object (JSON, trailing comma) and text line; a

@@ -5,6 +5,7 @@
 #include "sys/outbuf.h"
 #include "sys/once.h"
 #include "sys/procstat.h"
+#include "sys/probe.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
 #include "ptmodel/sweep.h"
@@ -26,10 +27,32 @@ int mv_ptm_enabled(void)
 	return enabled;
 }
 
-int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
+/* Whether the sweep can work on this kernel; if not, one line says why. It
+ * frees a table with one aligned 2 MiB MADV_DONTNEED (PT_RECLAIM) while a
+ * userfaultfd registration holds faults off. */
+static int sweep_possible(const struct mv_probe *k, int stderr_fd)
+{
+	if (!k->pt_reclaim) {
+		char buf[160];
+		struct mv_outbuf out;
+		mv_out_init(&out, buf, sizeof(buf), stderr_fd);
+		mv_out_str(&out, "madvisor: sweep: this kernel does not free page tables on MADV_DONTNEED"
+				 " (PT_RECLAIM, Linux 6.14+ on x86_64); the sweep stays off\n");
+		mv_out_flush(&out);
+		return 0;
+	}
+	if (!k->userfaultfd) {
+		mv_sweep_refuse(k->userfaultfd_err, stderr_fd);
+		return 0;
+	}
+	return 1;
+}
+
+int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd)
 {
 	if (!o->ptmodel && !o->sweep)
 		return 0;
+	int pt_reclaim = k->pt_reclaim;
 	int r = mv_ptm_init(pt_reclaim);
 	if (r == -1) {
 		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
@@ -45,7 +68,7 @@ int mv_ptm_start(const struct mv_options *o, int pt_reclaim, int stderr_fd)
 	enabled = 1;
 	__atomic_fetch_or(&mv_hot.counting, MV_COUNT_MODEL, __ATOMIC_RELEASE);
 	mv_worker_add(&sample_task);
-	if (o->sweep && mv_sweep_open(o->sweep_max, stderr_fd) == 0) {
+	if (o->sweep && sweep_possible(k, stderr_fd) && mv_sweep_open(o->sweep_max, stderr_fd) == 0) {
 		__atomic_store_n(&mv_ptm_exclusive, 1, __ATOMIC_SEQ_CST);
 		mv_worker_add(&sweep_task);
 	}

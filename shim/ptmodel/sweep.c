@@ -60,22 +60,28 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 		}
 		mv_own1(SYS_close, fd);
 	}
-	if (stderr_fd >= 0) {
-		char buf[200];
-		struct mv_outbuf o;
-		mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-		if (err == -EPERM) {
-			mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
-				       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
-		} else {
-			mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
-			mv_out_i64(&o, -err);
-			mv_out_char(&o, ')');
-		}
-		mv_out_str(&o, "; the sweep stays off\n");
-		mv_out_flush(&o);
-	}
+	if (stderr_fd >= 0)
+		mv_sweep_refuse(-err, stderr_fd);
 	return -1;
+}
+
+void mv_sweep_refuse(int err, int stderr_fd)
+{
+	char buf[200];
+	struct mv_outbuf o;
+	mv_out_init(&o, buf, sizeof(buf), stderr_fd);
+	if (err == EPERM) {
+		mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
+			       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
+	} else if (err == ENOSYS) {
+		mv_out_str(&o, "madvisor: sweep: this kernel has no userfaultfd");
+	} else {
+		mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
+		mv_out_i64(&o, err);
+		mv_out_char(&o, ')');
+	}
+	mv_out_str(&o, "; the sweep stays off\n");
+	mv_out_flush(&o);
 }
 
 void mv_sweep_close(void)

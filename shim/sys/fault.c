@@ -11,7 +11,8 @@
  * calls succeed, then every EVERY-th one fails (default: all of them).
  * FILTER restricts the rule to calls whose path argument contains it
  * (openat, faccessat, readlink, rename, unlink, dlopen, dlsym) or, written
- * "fd>N", to calls whose first argument (the descriptor) is above N.
+ * "fd>N", to calls whose first argument (the descriptor; for mmap, the
+ * address) is above N.
  * Parsed once without malloc; a bad rule is reported on stderr and ignored.
  * At exit each process appends "NAME SPEC failed N" per rule to the file
  * MADVISOR_FAULT_REPORT names, if any, so a test knows its fault fired. */
@@ -20,6 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sys/ownsys.h"
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
 
 #define MAX_RULES 16
 #define FILTER_MAX 64
@@ -51,7 +56,7 @@ static const struct {
 	{ "process_madvise", SYS_process_madvise }, { "pidfd_open", SYS_pidfd_open },
 	{ "process_vm_readv", SYS_process_vm_readv }, { "mincore", SYS_mincore },
 	{ "userfaultfd", SYS_userfaultfd }, { "ioctl", SYS_ioctl }, { "futex", SYS_futex },
-	{ "clock_gettime", SYS_clock_gettime }, { "uname", SYS_uname },
+	{ "clock_gettime", SYS_clock_gettime }, { "uname", SYS_uname }, { "mseal", SYS_mseal },
 	{ "pthread_create", MV_OWN_PTHREAD_CREATE }, { "dlopen", MV_OWN_DLOPEN }, { "dlsym", MV_OWN_DLSYM },
 };
 

@@ -53,10 +53,12 @@ static inline void mv_unlock(mv_lock_t *l)
 		mv_own3(SYS_futex, &l->v, FUTEX_WAKE_PRIVATE, 1);
 }
 
-/* In a fork child: the lock was held by the forking thread (atfork prepare). */
+/* In a fork child: the lock was held by the forking thread (atfork prepare).
+ * A thread the child has started already (its worker, restarted by an
+ * earlier child handler) may be waiting for it: wake it. */
 static inline void mv_lock_reset(mv_lock_t *l)
 {
-	__atomic_store_n(&l->v, 0, __ATOMIC_RELAXED);
+	mv_unlock(l);
 }
 
 #endif

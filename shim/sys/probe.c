@@ -11,6 +11,9 @@
 #define PMD (2UL << 20)
 #define PIDFD_SELF_VALUE (-10000)
 #define PROBE_REGIONS 4
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
 
 int mv_probe_parse_release(const char *r, int *major, int *minor)
 {
@@ -103,7 +106,11 @@ void mv_probe_run(struct mv_probe *p)
 	if (!mv_raw_failed(fd)) {
 		p->userfaultfd = 1;
 		mv_own1(SYS_close, fd);
+	} else {
+		p->userfaultfd_err = (int)-fd;
 	}
+	/* An empty range seals nothing: 0 where the call exists, ENOSYS where not. */
+	p->mseal = mv_own3(SYS_mseal, 0, 0, 0) == 0;
 
 	/* Scratch: PROBE_REGIONS aligned 2 MiB regions out of one reservation. */
 	size_t span = (PROBE_REGIONS + 1) * PMD;
@@ -133,6 +140,7 @@ const struct mv_probe *mv_probe_get(void)
 	int expect = 0;
 	if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		mv_probe_run(&cached);
+		mv_probe_mask(&cached);
 		__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 		return &cached;
 	}

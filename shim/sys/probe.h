@@ -19,7 +19,22 @@ struct mv_probe {
 	int vma_lock_madvise;       /* per-VMA-lock DONTNEED/FREE (6.17+, from the version) */
 	enum mv_thp_mode thp;
 	int userfaultfd;            /* full (kernel-fault) userfaultfd can be opened */
+	int userfaultfd_err;        /* ... or the error opening one gave (EPERM, ENOSYS) */
+	int mseal;                  /* the mseal system call exists (6.10+) */
 };
+
+/* Tests only: the test library (built with -DMV_FAULT_INJECTION) makes the
+ * probe see a leaner kernel than the one it runs on, as MADVISOR_PROBE_MASK
+ * says (probemask.c), so that every fallback runs on any machine. The
+ * installed library has no trace of it. */
+#ifdef MV_FAULT_INJECTION
+void mv_probe_mask(struct mv_probe *p);
+#else
+static inline void mv_probe_mask(struct mv_probe *p)
+{
+	(void)p;
+}
+#endif
 
 /* Run the probe once (thread-safe: later callers wait for the first). */
 const struct mv_probe *mv_probe_get(void);

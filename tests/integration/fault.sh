@@ -14,91 +14,8 @@
 # and that the raw calls left there are the program's own or calls that
 # cannot fail.
 . "$top_srcdir/tests/lib.sh"
-FAULT_LIB="$top_builddir/tests/.libs/libmadvisor_fault.so"
-[ -f "$FAULT_LIB" ] || bail "$FAULT_LIB not built (make check builds it)"
-if tsan_build; then
-	skip "ThreadSanitizer build: madvisor cannot be loaded ahead of its runtime"
-	done_testing
-fi
-SHADOW="$ITEST/shadow"
-COVERED=" "
-
-# fault_run FAULT CONF [VAR=value...] PROGRAM [ARGS...]: run PROGRAM with the
-# fault library preloaded (glibc malloc; ALLOC_SO= in front of it for
-# another allocator), MADVISOR_FAULT=FAULT and MADVISOR_CONF=CONF plus a
-# stats file. Sets rc; output in $TMPD/out, stderr in $TMPD/err, the stats
-# of the first process in $STATS, what fired in $TMPD/fired.
-fault_run() {
-	_f=$1 _c=$2
-	shift 2
-	rm -f "$TMPD"/s-*.json "$TMPD/fired"
-	timeout 120 env LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD:}$FAULT_LIB${ALLOC_SO:+:$ALLOC_SO}" \
-		MADVISOR_FAULT="$_f" MADVISOR_FAULT_REPORT="$TMPD/fired" \
-		MADVISOR_CONF="${_c:+$_c,}stats_file:$TMPD/s-%p.json" "$@" >"$TMPD/out" 2>"$TMPD/err"
-	rc=$?
-	covered
-	STATS=$(ls -tr "$TMPD"/s-*.json 2>/dev/null | head -1)
-	[ -n "$STATS" ] || STATS="$TMPD/none.json"
-}
-
-# covered: add the calls whose fault fired in the last run to COVERED.
-covered() {
-	[ -f "$TMPD/fired" ] || return 0
-	for _n in $(sed -n 's/^\([a-z_0-9]*\)[@%:].* failed [1-9][0-9]*$/\1/p' "$TMPD/fired"); do
-		case $COVERED in *" $_n "*) ;; *) COVERED="$COVERED$_n " ;; esac
-	done
-}
-
-# expect_runs LABEL [children]: exit status 0, and every rule of
-# MADVISOR_FAULT fired ("children": where only fork children, which leave
-# with _exit and report nothing, meet the fault; the caller checks instead).
-expect_runs() {
-	case $rc in
-	0) ok "$1: exits 0" ;;
-	124) not_ok "$1: still running after 120 s (a hang)" ;;
-	*) not_ok "$1: exit status $rc"; diag "$(grep -v '^madvisor' "$TMPD/err" | head -5)" ;;
-	esac
-	[ "${2:-}" = children ] && return
-	if [ -s "$TMPD/fired" ] && ! grep -q ' failed 0$' "$TMPD/fired"; then
-		ok "$1: the fault fired ($(tr '\n' ' ' <"$TMPD/fired"))"
-	else
-		not_ok "$1: the fault fired"
-		diag "$(cat "$TMPD/fired" 2>/dev/null)"
-	fi
-}
-
-# expect_said LABEL PATTERN: exactly one line from madvisor, matching PATTERN.
-expect_said() {
-	_n=$(grep -c '^madvisor' "$TMPD/err")
-	if [ "$_n" = 1 ] && grep '^madvisor' "$TMPD/err" | grep -q -- "$2"; then
-		ok "$1: said once: $(grep '^madvisor' "$TMPD/err")"
-	else
-		not_ok "$1: one line matching '$2' ($_n lines from madvisor)"
-		diag "$(grep '^madvisor' "$TMPD/err" | sort | uniq -c | head -5)"
-	fi
-}
-
-# expect_quiet LABEL: nothing from madvisor (the failure is worked around).
-expect_quiet() {
-	check_eq "$1: nothing said (worked around)" "" "$(grep '^madvisor' "$TMPD/err" | sort | uniq -c | head -3)"
-}
-
-# expect_shadow LABEL: the shadow checker found every byte and error right.
-expect_shadow() {
-	_s=$(sed -n 's/^shadow: //p' "$TMPD/out")
-	case $_s in
-	*failures=0*) ok "$1: memory and results as without madvisor ($_s)" ;;
-	*) not_ok "$1: shadow checker: ${_s:-no summary}"; diag "$(grep '^shadow' "$TMPD/err" | head -5)" ;;
-	esac
-}
-
-# stat_is LABEL PATH EXPECTED / stat_ge LABEL PATH MIN: a field of the stats.
-stat_is() { check_eq "$1" "$3" "$(json_get "$STATS" "$2")"; }
-stat_ge() {
-	_v=$(json_get "$STATS" "$2")
-	if [ "$_v" != MISSING ] && [ "$_v" -ge "$3" ]; then ok "$1 ($2 = $_v)"; else not_ok "$1 ($2 = $_v, want >= $3)"; fi
-}
-
+. "$top_srcdir/tests/faultlib.sh"
+needs_fault_lib "these cases fail madvisor's own calls on the kernel the probe finds, in the unmasked run"
 SH="$SHADOW -t 4 -n 1500 -f 0"
 REC="munmap:recycle,munmap.cache_entries:256"
 
@@ -209,9 +126,9 @@ expect_runs "munmap refused for good"
 expect_said "munmap refused for good" "munmap: the kernel refused to unmap a kept range (error 12); munmap passes through unchanged"
 stat_ge "munmap refused for good: munmaps pass through afterwards" munmap.passed_through 100
 
-# ---- clearing recycled memory, probing the kernel ------------------------------
+# ---- clearing recycled memory kept resident, probing the kernel ---------------
 for f in "madvise:EAGAIN" "process_madvise:EINVAL,madvise:EAGAIN" "mincore:ENOMEM"; do
-	fault_run "$f" "$REC,munmap.zero_memset_max:0" $SH
+	fault_run "$f" "$REC,munmap.recycle_resident:true,munmap.zero_memset_max:0" $SH
 	expect_runs "recycle, $f"
 	expect_quiet "recycle, $f"
 	expect_shadow "recycle, $f"
@@ -220,7 +137,7 @@ done
 check_eq "zero_fill without madvisor" "0" "$?"
 for f in "madvise:EAGAIN" "process_madvise:EINVAL,madvise:EAGAIN" "openat:EACCES:pagemap,madvise:EAGAIN" \
 	"pread64:EIO,process_madvise:EINVAL,madvise:EAGAIN"; do
-	fault_run "$f" "munmap:recycle,munmap.zero_memset_max:0" "$ITEST/zero_fill"
+	fault_run "$f" "munmap:recycle,munmap.recycle_resident:true,munmap.zero_memset_max:0" "$ITEST/zero_fill"
 	expect_runs "zero_fill, $f"
 	expect_quiet "zero_fill, $f"
 	check_eq "zero_fill, $f: every recycled page reads zero" "$(cat "$TMPD/ref")" "$(cat "$TMPD/out")"
@@ -243,6 +160,10 @@ fault_run "uname:EFAULT" "" "$ITEST/hello"
 expect_runs "probe, uname refused"
 expect_quiet "probe, uname refused"
 stat_is "probe, uname refused: kernel version unknown" kernel.version 0.0
+fault_run "mseal:ENOSYS" "" "$ITEST/hello"
+expect_runs "probe, no mseal"
+expect_quiet "probe, no mseal"
+stat_is "probe, no mseal: the probe says so" kernel.mseal false
 
 # process_madvise's iovec cannot be read: nothing may stay held.
 env LD_PRELOAD="$SAN_PRELOAD" "$ITEST/errno_table" >"$TMPD/ref" 2>/dev/null
@@ -261,9 +182,28 @@ expect_runs "ptmodel, a fork child's pagemap unreadable" children
 expect_shadow "ptmodel, a fork child's pagemap unreadable"
 check_eq "ptmodel, a fork child's pagemap unreadable: said once in the process tree, by a child" \
 	"1 1" "$(grep -c '^madvisor' "$TMPD/err") $(grep -c 'samples and the sweep skip every region in this process' "$TMPD/err")"
-# userfaultfd refused in the fork children only (the first call is the
-# parent's): expected there, said nowhere; the parent's sweep stays on.
-fault_run "userfaultfd@1:EPERM" "sweep:on" $SHADOW -t 2 -n 500 -f 100
+# The sweep runs only where the probe finds PT_RECLAIM and a userfaultfd for
+# kernel faults (otherwise it stays off with one line: lean.sh); the cases
+# that need it running are skipped elsewhere.
+fault_run "" "" "$ITEST/hello"
+PT_RECLAIM=$(json_get "$STATS" kernel.pt_reclaim) UFFD=$(json_get "$STATS" kernel.userfaultfd)
+SWEEP_OK=no
+[ "$PT_RECLAIM" = true ] && [ "$UFFD" = true ] && SWEEP_OK=yes
+fault_run "userfaultfd:EPERM" "sweep:on" $SH
+expect_runs "sweep, userfaultfd refused"
+if [ "$PT_RECLAIM" = true ]; then
+	expect_said "sweep, userfaultfd refused" "sweep: userfaultfd for kernel faults is not permitted here"
+else
+	expect_said "sweep, userfaultfd refused (no PT_RECLAIM: said first)" "sweep: this kernel does not free page tables"
+fi
+stat_is "sweep, userfaultfd refused: sweep inactive" ptmodel.sweep.active false
+if [ "$SWEEP_OK" = no ]; then
+	skip "sweep cases: the probe finds PT_RECLAIM $PT_RECLAIM, userfaultfd $UFFD here: the sweep stays off"
+else
+# userfaultfd refused in the fork children only (the first two calls are the
+# parent's: the probe's and the sweep's): expected there, said nowhere; the
+# parent's sweep stays on.
+fault_run "userfaultfd@2:EPERM" "sweep:on" $SHADOW -t 2 -n 500 -f 100
 expect_runs "sweep, a fork child's userfaultfd refused" children
 expect_shadow "sweep, a fork child's userfaultfd refused"
 expect_quiet "sweep, a fork child's userfaultfd refused"
@@ -273,10 +213,6 @@ expect_runs "sweep, pagemap reads fail"
 expect_quiet "sweep, pagemap reads fail"
 expect_shadow "sweep, pagemap reads fail"
 stat_is "sweep, pagemap reads fail: nothing swept" ptmodel.sweep.swept 0
-fault_run "userfaultfd:EPERM" "sweep:on" $SH
-expect_runs "sweep, userfaultfd refused"
-expect_said "sweep, userfaultfd refused" "sweep: userfaultfd for kernel faults is not permitted here"
-stat_is "sweep, userfaultfd refused: sweep inactive" ptmodel.sweep.active false
 fault_run "ioctl:EINVAL" "sweep:on" $SH
 expect_runs "sweep, UFFDIO_API refused"
 expect_said "sweep, UFFDIO_API refused" "sweep: userfaultfd cannot be set up (error 22); the sweep stays off"
@@ -294,11 +230,13 @@ fault_run "pread64:EIO" "sweep:on" $PT_SHRINK
 expect_runs "sweep, pagemap reads fail (pt_shrink)"
 expect_quiet "sweep, pagemap reads fail (pt_shrink)"
 stat_is "sweep, pagemap reads fail: nothing swept" ptmodel.sweep.swept 0
-fault_run "madvise:EAGAIN" "sweep:on" $PT_SHRINK
+# The probe's own six madvise calls come first (PT_RECLAIM is found with them).
+fault_run "madvise@6:EAGAIN" "sweep:on" $PT_SHRINK
 expect_runs "sweep, zaps refused"
 expect_quiet "sweep, zaps refused"
 stat_is "sweep, zaps refused: nothing swept" ptmodel.sweep.swept 0
 stat_ge "sweep, zaps refused: counted" ptmodel.sweep.zap_failed 1
+fi
 
 # ---- threads, clocks, locks ------------------------------------------------------
 for conf in "munmap:defer,munmap.max_age_ms:5" "ptmodel:on" "live_file:$TMPD/live.json"; do
@@ -377,6 +315,8 @@ for n in $used; do
 		# Only the adaptive controller reads cgroup files, and it needs an
 		# allocator behind madvisor, which a sanitizer build cannot have.
 		skip "coverage: $n (needs an allocator behind madvisor; sanitizer build)"
+	elif [ "$SWEEP_OK" = no ] && [ "$n" = ioctl ]; then
+		skip "coverage: $n (only the sweep calls it, and it cannot run here)"
 	else
 		not_ok "coverage: $n is called through mv_own* but no case of fault.sh made it fail"
 	fi ;;
@@ -391,6 +331,6 @@ stray=$(cd "$top_srcdir" && grep -n 'mv_raw[0-6](' shim/*/*.c shim/*/*.h preload
 check_eq "coverage: no own call bypasses mv_own*" "" "$stray"
 stray=$(cd "$top_srcdir" && grep -n '\(^\|[^_a-z]\)\(pthread_create\|dlopen\|dlsym\)(' shim/*/*.c preload/*.c | head -5)
 check_eq "coverage: pthread_create, dlopen and dlsym only through mv_own_*" "" "$stray"
-check "the installed library has no fault hook" sh -c "! nm -D '$MV_LIB' | grep -q mv_fault && ! grep -q MADVISOR_FAULT '$MV_LIB'"
+check "the installed library has no fault hook nor probe mask" sh -c "! nm -D '$MV_LIB' | grep -q 'mv_fault\|mv_probe_mask' && ! grep -q 'MADVISOR_FAULT\|MADVISOR_PROBE_MASK' '$MV_LIB'"
 
 done_testing

@@ -73,6 +73,31 @@ for alloc in $ALLOCATORS; do
 	done
 done
 
+# jemalloc with retain:false and eager decay unmaps its own extents (mapped
+# with MAP_NORESERVE, often several merged into one munmap): those ranges are
+# recycled for the allocator, the shadow checker passes beside them, and the
+# churn workload's own data checks pass.
+if have_alloc jemalloc; then
+	MALLOC_CONF=retain:false,dirty_decay_ms:0,muzzy_decay_ms:0
+	export MALLOC_CONF
+	shadow_run "jemalloc retain:false munmap:recycle" jemalloc "munmap:recycle" 3
+	rm -f "$TMPD"/s-*.json
+	timeout $LIMIT env LD_PRELOAD="$(preload_for jemalloc)" \
+		MADVISOR_CONF="munmap:recycle,munmap.callers:allocator,stats_file:$TMPD/s-%p.json" \
+		"$top_builddir/bench/workloads/churn" -t 2 -n 1000 >"$TMPD/out" 2>"$TMPD/err"
+	check_eq "jemalloc retain:false churn, munmap.callers:allocator: exit status (3 = data lost)" 0 "$?"
+	STATS=$(ls "$TMPD"/s-*.json 2>/dev/null | head -1)
+	cached=$(munmap_field "$STATS" cached) rec=$(munmap_field "$STATS" recycled)
+	if [ "$rec" != MISSING ] && [ "$cached" -gt 0 ] && [ "$rec" -gt 0 ]; then
+		ok "jemalloc retain:false: its ranges kept ($cached) and recycled ($rec)"
+	else
+		not_ok "jemalloc retain:false: its ranges kept ($cached) and recycled ($rec)"
+	fi
+	unset MALLOC_CONF
+else
+	skip "jemalloc not installed"
+fi
+
 # A timer signal whose handler maps and unmaps memory of its own, arriving
 # while threads are inside the library (its calls pass through unchanged).
 for conf in munmap:recycle munmap:defer; do

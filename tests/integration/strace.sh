@@ -44,9 +44,9 @@ for a in $ALLOCATORS; do
 	check_eq "$a: churn under strace exits 0" 0 "$rc"
 	[ "$rc" -eq 0 ] || diag "$(tail -5 "$TMPD/err")"
 	pid=$(sed -n 's/^pid //p' "$TMPD/out")
-	"$PYTHON3" - "$TMPD/tr" "$TMPD/s-$pid.json" "$a" >"$TMPD/verdict" <<'PY'
+	"$PYTHON3" - "$TMPD/tr" "$TMPD/s-$pid.json" "$a" "${MV_LIB##*/}" >"$TMPD/verdict" <<'PY'
 import collections, json, os, re, sys
-tdir, jf, label = sys.argv[1:4]
+tdir, jf, label, lib = sys.argv[1:5]
 kinds = ("madvise", "munmap", "mmap", "mremap", "mprotect")
 call = re.compile(r'^(%s)\((\w+), (\d+).*\)\s+= (-?\w+)' % "|".join(kinds))
 
@@ -78,7 +78,7 @@ def is_glibc(obj):
 
 fwd, fwd_err = collections.Counter(), collections.Counter()
 internal, glibc, offenders = collections.Counter(), collections.Counter(), collections.Counter()
-# The innermost run of libmadvisor.so frames is the madvisor code that made
+# The innermost run of the library's frames is the madvisor code that made
 # the system call. It forwarded a program's (or allocator's) call when that
 # run ends in one of the wrappers and passes through none of madvisor's
 # bookkeeping (per-thread stats slots, the exit report and its kernel probe,
@@ -88,11 +88,11 @@ wrappers = {"madvise", "posix_madvise", "process_madvise", "munmap", "mmap", "mm
 bookkeeping = re.compile(r'slot|probe|report|worker|init|fini|detect|config')
 own_maps, own_use = [], []
 for kind, failed, fr, addr, length, res in recs:
-    first = next((i for i, f in enumerate(fr) if f[0].startswith('libmadvisor.so')), None)
+    first = next((i for i, f in enumerate(fr) if f[0] == lib), None)
     if first is not None:
         run = []
         for f in fr[first:]:
-            if not f[0].startswith('libmadvisor.so'):
+            if f[0] != lib:
                 break
             run.append(f[1])
         if run[-1] in wrappers and not any(bookkeeping.search(sym) for sym in run):

@@ -1,4 +1,6 @@
 /* test_probe.c - the kernel probe agrees with direct measurements. */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -33,6 +35,15 @@ int main(void)
 	long pfd = syscall(SYS_pidfd_open, getpid(), 0);
 	long r = pfd >= 0 ? syscall(SYS_process_madvise, (int)pfd, &iov, 1, MADV_COLD, 0) : -1;
 	tap_ok(p->process_madvise_self == (r == 4096), "process_madvise on self matches a direct call");
+	long pr = syscall(SYS_process_madvise, -10000 /* PIDFD_SELF */, &iov, 1, MADV_COLD, 0);
+	tap_ok(p->pidfd_self == (pr == 4096), "process_madvise through PIDFD_SELF matches a direct call");
+	long uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int uffd_err = uffd < 0 ? errno : 0;
+	if (uffd >= 0)
+		close((int)uffd);
+	tap_ok(p->userfaultfd == (uffd >= 0) && p->userfaultfd_err == uffd_err,
+	       "userfaultfd for kernel faults matches a direct call (error %d)", uffd_err);
+	tap_ok(p->mseal == (syscall(462 /* SYS_mseal */, 0, 0, 0) == 0), "mseal matches a direct call");
 
 	/* PT_RECLAIM: measure independently on 8 regions. */
 	size_t pmd = 2UL << 20;

@@ -123,8 +123,12 @@ static void eligibility(void)
 {
 	uint64_t cached = counter(MV_MC_CACHED);
 	char *p = anon(4);
-	tap_ok(do_madvise(p, 4 * PG, MADV_HUGEPAGE) == 0 && do_munmap(p, 4 * PG) == 0 && !mapped(p),
-	       "a range with MADV_HUGEPAGE is really unmapped");
+	/* The kernel's answer first: EINVAL where THP is not built in. */
+	char *k = mmap(NULL, 4 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long want = madvise(k, 4 * PG, MADV_HUGEPAGE) ? -errno : 0;
+	munmap(k, 4 * PG);
+	tap_ok(do_madvise(p, 4 * PG, MADV_HUGEPAGE) == want && do_munmap(p, 4 * PG) == 0 && !mapped(p),
+	       "a range with MADV_HUGEPAGE (%ld, as the kernel answers) is really unmapped", want);
 	p = anon(4);
 	do_madvise(p + PG, PG, MADV_WIPEONFORK);
 	do_munmap(p, 4 * PG);
@@ -178,8 +182,155 @@ static size_t resident_pages(char *p, size_t pages)
 	return n;
 }
 
+/* MAP_NORESERVE ranges (jemalloc's, mimalloc's) are kept and handed only to
+ * requests with the same flags; a munmap over several mappings (jemalloc
+ * merges adjacent extents) keeps one range per mapping. */
+static void allocator_ranges(void)
+{
+	const int nr = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	char *p = (char *)do_mmap(NULL, 4 * PG, RW, nr);
+	memset(p, 7, 4 * PG);
+	uint64_t cached = counter(MV_MC_CACHED);
+	tap_ok(do_munmap(p, 4 * PG) == 0 && mapped(p) && counter(MV_MC_CACHED) == cached + 1,
+	       "a MAP_NORESERVE range is kept");
+	char *q = anon(4);
+	tap_ok(q != p, "a request without MAP_NORESERVE is not served with it");
+	char *r = (char *)do_mmap(NULL, 4 * PG, RW, nr);
+	tap_ok(r == p && all_zero(r, 4 * PG), "a MAP_NORESERVE request is, zeroed");
+	do_munmap(q, 4 * PG);
+	do_munmap(r, 4 * PG);
+	mv_munmap_drain();
+
+	/* Two mappings side by side given up in one call. */
+	char *res = mmap(NULL, 16 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	do_mmap(res, 4 * PG, RW, nr | MAP_FIXED);
+	do_mmap(res + 4 * PG, 4 * PG, RW, nr | MAP_FIXED);
+	memset(res, 1, 8 * PG);
+	cached = counter(MV_MC_CACHED);
+	tap_ok(do_munmap(res, 8 * PG) == 0 && mapped(res) && mapped(res + 4 * PG) &&
+	       counter(MV_MC_CACHED) == cached + 2, "one munmap over two mappings keeps each of them");
+	char *h8 = (char *)do_mmap(NULL, 8 * PG, RW, nr);
+	tap_ok(h8 != res, "they are not handed out as one range");
+	char *a = (char *)do_mmap(NULL, 4 * PG, RW, nr), *b = (char *)do_mmap(NULL, 4 * PG, RW, nr);
+	tap_ok(((a == res && b == res + 4 * PG) || (b == res && a == res + 4 * PG)) && all_zero(a, 4 * PG) &&
+	       all_zero(b, 4 * PG), "each serves a request of its own size, zeroed");
+	do_munmap(h8, 8 * PG);
+	do_munmap(a, 4 * PG);
+	do_munmap(b, 4 * PG);
+	mv_munmap_drain();
+	munmap(res, 16 * PG);
+}
+
+static size_t resident_pages(char *p, size_t pages);
+
+/* What a fresh mapping holds after the same touches, from the kernel. */
+static size_t fresh_resident(size_t pages, const char *touch)
+{
+	char *f = mmap(NULL, pages * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (size_t i = 0; touch[i]; i++)
+		if (touch[i] == 'W')
+			f[i * PG] = 1;
+	size_t n = resident_pages(f, pages);
+	munmap(f, pages * PG);
+	return n;
+}
+
+/* smaps "Locked:" of the VMA starting at p, in kB (what is resident and
+ * locked there), or (size_t)-1. */
+static size_t locked_kb(const void *p)
+{
+	char buf[512];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	size_t kb = (size_t)-1;
+	int in = 0;
+	unsigned long lo, hi;
+	while (f && fgets(buf, sizeof buf, f)) {
+		if (sscanf(buf, "%lx-%lx ", &lo, &hi) == 2)
+			in = lo == (unsigned long)p;
+		else if (in && sscanf(buf, "Locked: %zu kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* mlock2(MLOCK_ONFAULT) over 8 pages, one write, then what is locked (kB). */
+static size_t onfault_one_write(char *p, int via_library)
+{
+	long r = via_library ? do_edge(MV_EDGE_MLOCK2, p, 8 * PG, MLOCK_ONFAULT, 0) : mlock2(p, 8 * PG, MLOCK_ONFAULT);
+	if (r != 0)
+		return (size_t)-1;
+	p[0] = 1;
+	size_t kb = locked_kb(p);
+	if (via_library)
+		do_edge(MV_EDGE_MUNLOCK, p, 8 * PG, 0, 0);
+	else
+		munlock(p, 8 * PG);
+	p[0] = 0;
+	return kb;
+}
+
+/* munmap.recycle_resident:false (the default) hands a recycled range out
+ * holding nothing resident, as a fresh mapping (same touches, same mincore,
+ * MLOCK_ONFAULT locks only what is touched after); true keeps the cleared
+ * pages resident: the difference is what that switch trades for speed. */
+static void residency(void)
+{
+	const char *touch = "W..W....";
+	for (int keep = 0; keep <= 1; keep++) {
+		const char *how = keep ? "recycle_resident:true" : "recycle_resident:false";
+		mv_munmap_set_recycle_resident(keep);
+		char *p = anon(8);
+		memset(p, 3, 8 * PG);
+		do_munmap(p, 8 * PG);
+		char *q = anon(8);
+		tap_ok(q == p, "%s: served again", how);
+		size_t before = resident_pages(q, 8);
+		/* MLOCK_ONFAULT and one write, against the same on a fresh mapping. */
+		char *f = mmap(NULL, 8 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		size_t flk = onfault_one_write(f, 0);
+		munmap(f, 8 * PG);
+		size_t lk = onfault_one_write(q, 1);
+		if (flk == (size_t)-1)
+			tap_skip("mlock2(MLOCK_ONFAULT) refused here without the library");
+		else if (!keep)
+			tap_ok(lk == flk, "%s: MLOCK_ONFAULT and one write lock %zu kB, as on a fresh mapping (%zu kB)",
+			       how, lk, flk);
+		else
+			tap_ok(lk != (size_t)-1 && lk > flk,
+			       "%s: MLOCK_ONFAULT and one write lock %zu kB where a fresh mapping locks %zu kB: expected "
+			       "of the switch", how, lk, flk);
+		for (size_t i = 0; touch[i]; i++)
+			if (touch[i] == 'W')
+				q[i * PG] = 1;
+		unsigned char vec[8];
+		size_t in = 0;
+		long r = do_edge(MV_EDGE_MINCORE, q, 8 * PG, (long)vec, 0);
+		for (int i = 0; i < 8; i++)
+			in += vec[i] & 1;
+		size_t want = fresh_resident(8, touch);
+		if (!keep) {
+			tap_ok(before == 0, "%s: nothing resident when handed out (%zu pages)", how, before);
+			tap_ok(r == 0 && in == want, "%s: mincore after two writes: %zu resident, as a fresh mapping (%zu)",
+			       how, in, want);
+		} else {
+			tap_ok(r == 0 && in == 8 && want < 8,
+			       "%s: all 8 pages resident after two writes where a fresh mapping has %zu: expected of the switch",
+			       how, want);
+		}
+		q[0] = q[3 * PG] = 0;
+		tap_ok(all_zero(q, 8 * PG), "%s: it reads zero but for what was written", how);
+		do_munmap(q, 8 * PG);
+		mv_munmap_drain();
+	}
+	mv_munmap_set_recycle_resident(0);
+}
+
 static void sparse(void)
 {
+	/* How munmap.recycle_resident:true clears what it keeps resident. */
+	mv_munmap_set_recycle_resident(1);
 	/* 4 MiB on a 2 MiB boundary (MAP_FIXED in a reservation made outside the
 	 * library), all written: pagemap shows dense chunks, cleared with memset. */
 	size_t dense = 1024;
@@ -225,6 +376,7 @@ static void sparse(void)
 	tap_ok(zero, "and every one of them reads zero");
 	do_munmap(q, pages * PG);
 	mv_munmap_drain();
+	mv_munmap_set_recycle_resident(0);
 }
 
 static void aging(void)
@@ -293,6 +445,8 @@ int main(void)
 	basics();
 	edges();
 	eligibility();
+	allocator_ranges();
+	residency();
 	sparse();
 	forked();
 	aging();

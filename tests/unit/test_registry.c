@@ -35,7 +35,8 @@ static uint64_t rnd(void)
 static int recyclable(const struct page *p)
 {
 	return p->known && (p->flags & MAP_ANONYMOUS) && (p->flags & MAP_TYPE) == MAP_PRIVATE &&
-	       !(p->flags & ~(unsigned)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_POPULATE)) &&
+	       !(p->flags & ~(unsigned)(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_POPULATE |
+					MAP_NORESERVE)) &&
 	       p->prot == (PROT_READ | PROT_WRITE) && p->advice == 0;
 }
 
@@ -275,9 +276,10 @@ static void fixed_rules(void)
 	mv_reg_advise(a + PG, a + 2 * PG, 0, MV_ADV_DONTFORK);
 	tap_ok(mv_reg_hold(a, a + 4 * PG, 0, MV_REG_RECYCLABLE, NULL) == 0, "its inverse lets it back in");
 	mv_reg_map(a + 8 * PG, a + 9 * PG, rw, anon | MAP_NORESERVE);
-	tap_ok(mv_reg_hold(a + 8 * PG, a + 9 * PG, 0, MV_REG_RECYCLABLE, NULL) < 0 &&
+	tap_ok(mv_reg_hold(a + 8 * PG, a + 9 * PG, 0, MV_REG_RECYCLABLE, NULL) == 0 &&
+	       mv_reg_claim(a + 8 * PG, a + 9 * PG, 0, MV_REG_RECYCLABLE) == 0 &&
 	       mv_reg_hold(a + 8 * PG, a + 9 * PG, 0, MV_REG_DEFERRABLE, NULL) == 0,
-	       "MAP_NORESERVE: deferred, never recycled");
+	       "MAP_NORESERVE: recycled (served only with the same flags) and deferred");
 	mv_reg_map(a + 10 * PG, a + 11 * PG, rw, MAP_SHARED | MAP_ANONYMOUS);
 	tap_ok(mv_reg_hold(a + 10 * PG, a + 11 * PG, 0, MV_REG_DEFERRABLE, NULL) < 0, "shared mappings are left alone");
 	tap_ok(mv_reg_hold(a + 11 * PG, a + 12 * PG, 0, MV_REG_DEFERRABLE, NULL) < 0, "unknown ranges are left alone");
