@@ -1,18 +1,25 @@
-# bench/lib.sh - shared by bench/run and bench/overhead (sourced, POSIX sh).
+# bench/lib.sh - sourced by every bench/ script (run, overhead, matrix, report,
+# munmap, ptmodel, adaptive; POSIX sh): paths, the allocators' shared objects,
+# errors, clock, and medians.
 #
 # Paths: the build tree is --builddir (default: the current directory); the
 # library is --lib, else $MADVISOR_LIB, else <builddir>/.libs/libmadvisor.so;
-# workload programs live in <builddir>/bench/workloads.
+# workload programs live in <builddir>/bench/workloads; what configure found
+# (allocators, python3, valgrind) in <builddir>/tests/env.sh.
 
 bench_die() {
 	echo "$bench_name: $*" >&2
 	exit 2
 }
 
-# bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib.
+# bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib, and,
+# in a configured build tree, what configure found (<builddir>/tests/env.sh:
+# alloc_so NAME gives an allocator's shared object; PYTHON3, VALGRIND...).
 bench_paths() {
 	[ -d "$1" ] || bench_die "build directory '$1' does not exist"
 	top_builddir=$(cd "$1" && pwd)
+	alloc_so() { bench_die "'$top_builddir' is not a configured build tree: allocators unknown"; }
+	[ ! -f "$top_builddir/tests/env.sh" ] || . "$top_builddir/tests/env.sh"
 	workloads=$top_builddir/bench/workloads
 	lib=${2:-${MADVISOR_LIB:-$top_builddir/.libs/libmadvisor.so}}
 	case $lib in /*) ;; *) lib=$(pwd)/$lib ;; esac

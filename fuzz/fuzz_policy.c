@@ -27,6 +27,7 @@
  * places mappings, so MAP_FIXED never hits anything else; calls outside it
  * only touch pages the model knows are the program's. To read a crash:
  * FUZZ_POLICY_VERBOSE=1 fuzz/fuzz_policy CRASH-FILE prints every call. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +47,8 @@
 #define MAX_STEPS 64
 #define STEP_BYTES 8
 
-void mv_munmap_set_mode(int mode);
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_zero_max(uint64_t bytes);
-void mv_munmap_set_psi_path(const char *path);
-
 static int thp_ok;          /* MADV_HUGEPAGE works on anonymous memory here */
-static struct mv_policy pm_policy; /* the madvise policy of this input */
+static struct mv_advice pm_advice; /* the advice transforms of this input */
 static int pm_strategy;     /* a munmap strategy is on in this input */
 static int step;
 static int verbose;         /* FUZZ_POLICY_VERBOSE=1: print every call (to replay a crash) */
@@ -232,7 +228,7 @@ static void op_madvise(const uint8_t *in)
 		if (!thp_ok && (advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE))
 			advice = MADV_COLD;
 	}
-	/* The allocator advises its own private memory only (policy.h). */
+	/* The allocator advises its own private memory only (core/advice.h). */
 	int alloc = !is_posix && (in[5] & 1) && !mdl_any_shared(t.s, t.n);
 	struct mdl_madv m;
 	long want = is_posix && advice == POSIX_MADV_DONTNEED ? 0 : mdl_expect_madvise(t.s, t.n, advice, &m);
@@ -242,12 +238,12 @@ static void op_madvise(const uint8_t *in)
 	/* madvise.callers:any takes the program's calls too, but never converts
 	 * a program's MADV_DONTNEED to MADV_FREE, and converts a program's
 	 * MADV_FREE only after the kernel's MADV_FREE succeeded (advice.h). */
-	int applies = !is_posix && (alloc || pm_policy.callers == MV_CALLERS_ANY);
-	int mode = applies ? pm_policy.madvise_mode : MV_MADVISE_PASSTHROUGH;
+	int applies = !is_posix && (alloc || pm_advice.callers == MV_CALLERS_ANY);
+	int mode = applies ? pm_advice.madvise_mode : MV_MADVISE_PASSTHROUGH;
 	if (!alloc && (mode == MV_MADVISE_DONTNEED_TO_FREE || want != 0))
 		mode = MV_MADVISE_PASSTHROUGH;
 	if (!(is_posix && advice == POSIX_MADV_DONTNEED))
-		mdl_madvise(&m, mode, applies && pm_policy.pt_reclaim);
+		mdl_madvise(&m, mode, applies && pm_advice.pt_reclaim);
 }
 
 static void op_mremap(const uint8_t *in)
@@ -401,14 +397,14 @@ static void configure(uint8_t c)
 	mv_munmap_set_zap_first(mode == 3);
 	mv_munmap_set_zero_max(zero_max[(c >> 5) & 3]);
 	int madv = (c >> 2) & 3;
-	pm_policy.madvise_mode = madv == 1 ? MV_MADVISE_FREE_TO_DONTNEED
+	pm_advice.madvise_mode = madv == 1 ? MV_MADVISE_FREE_TO_DONTNEED
 				 : madv == 2 ? MV_MADVISE_DONTNEED_TO_FREE : MV_MADVISE_PASSTHROUGH;
-	pm_policy.pt_reclaim = (c >> 4) & 1;
-	pm_policy.active = pm_policy.madvise_mode != MV_MADVISE_PASSTHROUGH || pm_policy.pt_reclaim;
-	pm_policy.callers = (c >> 7) & 1 ? MV_CALLERS_ANY : MV_CALLERS_ALLOCATOR;
-	pm_policy.alloc_lo = 1;
-	pm_policy.alloc_hi = 2;
-	mv_hot.policy = pm_policy;
+	pm_advice.pt_reclaim = (c >> 4) & 1;
+	pm_advice.active = pm_advice.madvise_mode != MV_MADVISE_PASSTHROUGH || pm_advice.pt_reclaim;
+	pm_advice.callers = (c >> 7) & 1 ? MV_CALLERS_ANY : MV_CALLERS_ALLOCATOR;
+	pm_advice.alloc_lo = 1;
+	pm_advice.alloc_hi = 2;
+	mv_hot.advice = pm_advice;
 	pm_strategy = mode != 0;
 }
 

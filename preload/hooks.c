@@ -13,6 +13,7 @@
 #include "munmap/rangecalls.h"
 #include "munmap/munmap.h"
 #include "sys/rawsys.h"
+#include "sys/linux.h"
 
 #define EXPORT __attribute__((visibility("default")))
 /* The common calls: kept together with the library's hot path. */
@@ -189,9 +190,6 @@ EXPORT int mseal(void *addr, size_t len, unsigned long flags)
 	return (int)as_int(edge(MV_EDGE_MSEAL, addr, len, (long)flags, 0));
 }
 
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 
 /* syscall(): the memory calls take the same path as the functions above (the
  * way jemalloc >= 5.3.1 issues process_madvise); every other number is

@@ -135,7 +135,7 @@ __attribute__((constructor)) static void mv_init(void)
 	if (wanted)
 		mv_allocator_say_stripped(&mv_rt.allocator, 2);
 	/* pt_reclaim's fresh cores need the munmap strategies' map registry (started below). */
-	mv_policy_init(&mv_hot.policy, &mv_rt.opt, &mv_rt.allocator, mv_probe_get,
+	mv_advice_init(&mv_hot.advice, &mv_rt.opt, &mv_rt.allocator, mv_probe_get,
 		       mv_rt.opt.munmap != MV_MUNMAP_PASSTHROUGH ? mv_munmap_plain_vma : NULL, 2);
 	pthread_atfork(NULL, NULL, atfork_child);
 	/* Counting costs a few dozen instructions a call: only when a report

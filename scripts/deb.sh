@@ -1,13 +1,18 @@
 #!/bin/sh
-# Build the Debian package from a clean copy of the source tree and put the
-# .deb files in OUTDIR. Installs the build dependencies (debian/control) with
+# Build the Debian package from a clean copy of the source tree (or from a
+# release tarball made by `make dist`) and put the .deb files in OUTDIR. Installs the build dependencies (debian/control) with
 # apt-get when any is missing, then runs `dpkg-buildpackage -us -uc -b`.
 # The package's own `make check` is skipped (DEB_BUILD_OPTIONS=nocheck) unless
 # DEB_BUILD_OPTIONS is set: scripts/check.sh runs the tests already.
-# Usage: sh scripts/deb.sh OUTDIR
+# Usage: sh scripts/deb.sh OUTDIR [TARBALL]
 set -eu
-[ $# -eq 1 ] || { echo "usage: scripts/deb.sh OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: scripts/deb.sh OUTDIR [TARBALL]" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
+tarball=${2:-}
+if [ -n "$tarball" ]; then
+	[ -f "$tarball" ] || { echo "deb: $tarball: no such file" >&2; exit 2; }
+	tarball=$(cd "$(dirname "$tarball")" && pwd)/${tarball##*/}
+fi
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 : "${DEB_BUILD_OPTIONS=nocheck}"
@@ -36,21 +41,30 @@ apt_install() {
 
 command -v dpkg-checkbuilddeps >/dev/null 2>&1 || apt_install dpkg-dev
 
-# A clean copy: the files git knows (tracked or new, not ignored), or, outside
-# a git checkout, the tree without build directories.
-version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
+# A clean copy: the tarball's files; or the files git knows (tracked or new,
+# not ignored); or, outside a git checkout, the tree without build directories.
 work=$(mktemp -d "${TMPDIR:-/tmp}/madvisor-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-src=$work/madvisor-$version
-mkdir -p "$src"
-if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+mkdir -p "$work/src"
+if [ -n "$tarball" ]; then
+	tar -C "$work/src" -xzf "$tarball"
+	set -- "$work"/src/*/debian/changelog
+	[ -f "$1" ] || { echo "deb: $tarball holds no debian/ directory" >&2; exit 1; }
+	src=$(dirname "$(dirname "$1")")
+	version=$(dpkg-parsechangelog -l "$1" -S Version)
+elif git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	git -C "$top" ls-files --cached --others --exclude-standard |
 		while IFS= read -r f; do [ -e "$top/$f" ] && printf '%s\n' "$f"; done >"$work/files"
+	src=$work/src/madvisor
+	mkdir -p "$src"
 	tar -C "$top" -cf - -T "$work/files" | tar -C "$src" -xf -
 else
+	src=$work/src/madvisor
+	mkdir -p "$src"
 	tar -C "$top" --exclude='./build*' --exclude=./debian/madvisor --exclude=./debian/.debhelper \
 		-cf - . | tar -C "$src" -xf -
 fi
+[ -n "$tarball" ] || version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 
 # Build dependencies: apt-get build-dep on the copy, when any is missing.
 cd "$src"
@@ -71,5 +85,7 @@ if ! dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1; then
 	echo "deb: dpkg-buildpackage failed" >&2
 	exit 1
 fi
-cp "$work"/*.deb "$out"/
-for f in "$work"/*.deb; do echo "deb: $out/${f##*/}"; done
+for f in "$(dirname "$src")"/*.deb; do
+	cp "$f" "$out"/
+	echo "deb: $out/${f##*/}"
+done

@@ -3,7 +3,7 @@
 # builder, the trace reader and the policy engine: configure a clang build with
 # libFuzzer, ASan and UBSan in build-fuzz/ and run `make fuzz` (each target for
 # SECONDS, default FUZZ_SECONDS or 60, the targets side by side, one per CPU;
-# `fuzz.sh 15` is the short pass CI runs). Installs clang and compiler-rt
+# `fuzz.sh 10` is the short pass CI runs). Installs clang and compiler-rt
 # with apt-get when missing. Exit status is non-zero when a target crashed;
 # the input that did it is in build-fuzz/fuzz/artifacts/.
 # Usage: scripts/fuzz.sh [SECONDS]    Build directory: FUZZ_BUILDDIR.

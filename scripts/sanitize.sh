@@ -22,32 +22,10 @@ for arg in "$@"; do
 	esac
 done
 
-# ---- dependencies (same style as scripts/setup.sh) ------------------------------
+# ---- dependencies ---------------------------------------------------------------
 # gcc's runtimes for --enable-asan/--enable-tsan; clang-14 and compiler-rt
 # (libFuzzer, clang's ASan/UBSan) for --enable-fuzz (scripts/fuzz.sh).
-PACKAGES="libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev"
-missing=""
-for p in $PACKAGES; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
-done
-if [ -n "$missing" ]; then
-	SUDO=""
-	if [ "$(id -u)" != 0 ]; then
-		if command -v sudo >/dev/null 2>&1; then
-			SUDO="sudo"
-		else
-			echo "sanitize: need root (or sudo) to install:$missing" >&2
-			exit 1
-		fi
-	fi
-	echo "sanitize: installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+sh "$top/scripts/setup.sh" libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev
 [ "$deps_only" = yes ] && exit 0
 
 # ---- builds --------------------------------------------------------------------
@@ -78,6 +56,15 @@ summary() {
 	echo "$2: $pass passed, $fail failed, $skip skipped"
 }
 
+# make_var DIR NAME: the value of a make variable of the build in DIR, one word a line.
+make_var() {
+	(cd "$1" && printf 'print:\n\t@echo $(%s)\n' "$2" | make -s -f Makefile -f - print) | tr ' ' '\n' | grep -v '^$'
+}
+# Checks of the sources and of data that run no sanitized code (the #include
+# lines and nm of the objects, README against the option table, bench/report
+# on fixed results): the plain `make check` runs them.
+STATIC_TESTS='^tests/unit/layers\.sh$|^tests/unit/readme_keys\.sh$|^tests/bench/report\.sh$'
+
 status=0
 limit=${SANITIZE_TIMEOUT:-600}
 if [ "$asan" = yes ]; then
@@ -85,26 +72,26 @@ if [ "$asan" = yes ]; then
 	build "$asan_dir" --enable-asan
 	# Old results must not be counted again.
 	find "$asan_dir" -name '*.trs' -exec rm -f {} +
+	tests=$(make_var "$asan_dir" TESTS | grep -v -E "$STATIC_TESTS" | tr '\n' ' ')
 	s=0
-	(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check >/dev/null 2>&1) || s=$?
+	(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check TESTS="$tests" >/dev/null 2>&1) || s=$?
 	summary "$asan_dir" "asan+ubsan make check" "$s"
 	[ "$s" = 0 ] || status=1
 fi
 
 if [ "$tsan" = yes ]; then
 	tsan_dir=${TSAN_BUILDDIR:-"$top/build-tsan"}
-	# Only what the unit tests use: the shim library and the launcher
-	# (readme_keys.sh); check-TESTS builds the unit test programs.
-	(BUILD_TARGETS="shim/libshim.la madvisor" && export BUILD_TARGETS && build "$tsan_dir" --enable-tsan)
+	# Only what the unit tests use: the shim library; check-TESTS builds the
+	# unit test programs.
+	(BUILD_TARGETS="shim/libshim.la" && export BUILD_TARGETS && build "$tsan_dir" --enable-tsan)
 	find "$tsan_dir" -name '*.trs' -exec rm -f {} +
 	# The unit tests, but not tests/unit/launcher.sh: it preloads the library
 	# into sh through the launcher, and a TSan runtime that is not the first
-	# object in a process crashes and hangs (ASan only asks to be first).
-	vars=$(cd "$tsan_dir" && printf 'print:\n\t@echo $(TESTS)\n\t@echo $(check_PROGRAMS)\n' |
-		make -s -f Makefile -f - print)
-	unit=$(echo "$vars" | sed -n 1p | tr ' ' '\n' |
-		grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' | tr '\n' ' ')
-	progs=$(echo "$vars" | sed -n 2p | tr ' ' '\n' | grep '^tests/unit/' | tr '\n' ' ')
+	# object in a process crashes and hangs (ASan only asks to be first);
+	# nor the static checks.
+	unit=$(make_var "$tsan_dir" TESTS | grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' |
+		grep -v -E "$STATIC_TESTS" | tr '\n' ' ')
+	progs=$(make_var "$tsan_dir" check_PROGRAMS | grep '^tests/unit/' | tr '\n' ' ')
 	s=0
 	(cd "$tsan_dir" && timeout "$limit" make -s -j"$(nproc)" check-TESTS TESTS="$unit" \
 		check_PROGRAMS="$progs" >/dev/null 2>&1) || s=$?

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Install what madvisor needs to build, test and benchmark on Debian 12, with
 # apt-get, only when something is missing. Safe to run again.
+# Usage: scripts/setup.sh [PACKAGE...]   (PACKAGEs: wanted as well; the
+# sanitizer and fuzz runs and bench/setup name theirs this way)
 set -eu
 
 PACKAGES="gcc make autoconf automake libtool pkg-config
 libjemalloc-dev libjemalloc2 libgoogle-perftools-dev libgoogle-perftools4
 libmimalloc-dev libmimalloc2.0 libunwind-dev
 strace valgrind python3 time gnuplot-nox sqlite3
-man-db bash-completion"
+man-db bash-completion $*"
 
 missing=""
 for p in $PACKAGES; do
@@ -17,7 +19,7 @@ for p in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
-	echo "setup: all build and test dependencies are installed"
+	echo "setup: all dependencies are installed"
 	exit 0
 fi
 

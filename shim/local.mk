@@ -9,9 +9,9 @@ shim_libshim_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 # own memory, output, locks, clock, /proc readers, the probe, the
 # background worker). Includes nothing above it.
 shim_libshim_la_SOURCES = \
-	shim/sys/rawsys.h shim/sys/ownsys.h \
+	shim/sys/rawsys.h shim/sys/ownsys.h shim/sys/linux.h shim/sys/testhook.h \
 	shim/sys/ownmem.c shim/sys/ownmem.h \
-	shim/sys/outbuf.c shim/sys/outbuf.h \
+	shim/sys/outbuf.c shim/sys/outbuf.h shim/sys/emit.c shim/sys/emit.h \
 	shim/sys/once.c shim/sys/once.h \
 	shim/sys/outfile.c shim/sys/outfile.h \
 	shim/sys/lock.h \
@@ -26,7 +26,7 @@ shim_libshim_la_SOURCES = \
 shim_libshim_la_SOURCES += \
 	shim/core/request.h shim/core/hot.h shim/core/runtime.h shim/core/state.c \
 	shim/core/kernel.c shim/core/kernel.h \
-	shim/core/advice.c shim/core/advice.h \
+	shim/core/advice.c shim/core/advice.h shim/core/split.h \
 	shim/core/stats.c shim/core/stats.h \
 	shim/core/options.c shim/core/options.h \
 	shim/core/config.c shim/core/config.h \

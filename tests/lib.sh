@@ -61,6 +61,15 @@ done_testing() { echo "1..$tap_n"; exit 0; }
 # The library must be built; everything here needs it.
 require_lib() { [ -f "$MV_LIB" ] || bail "$MV_LIB not built"; }
 
+# alone_says PROFILE CONF: what one process (the hello program) prints on
+# stderr under PROFILE plus CONF with this kernel: nothing, or the line saying
+# why a feature asked for stays off here (the sweep without PT_RECLAIM or
+# userfaultfd, say). A test expecting silence expects at most this.
+alone_says() {
+	env LD_PRELOAD="$(preload_for glibc)" MADVISOR_PROFILE="$1" MADVISOR_PROFILE_DIR="$top_srcdir/configs" \
+		MADVISOR_CONF="$2" "$ITEST/hello" 2>&1 >/dev/null
+}
+
 # ---- allocators -----------------------------------------------------------
 # Names: glibc (no allocator preloaded), jemalloc, tcmalloc, tcmalloc_minimal, mimalloc.
 ALLOCATORS="glibc jemalloc tcmalloc tcmalloc_minimal mimalloc"
@@ -83,27 +92,18 @@ tsan_build() { case ${SAN_PRELOAD##*/} in *tsan*) return 0 ;; *) return 1 ;; esa
 # exact_rows ALLOC: "all-exact" when nothing but the program can make calls
 # madvisor sees (glibc's own calls are invisible), for compare_counts.
 exact_rows() { if [ "$1" = glibc ] && [ -z "$SAN_PRELOAD" ]; then echo all-exact; fi; }
-alloc_so() {
-	case $1 in
-	glibc) echo "" ;;
-	jemalloc) echo "$JEMALLOC_SO" ;;
-	tcmalloc) echo "$TCMALLOC_SO" ;;
-	tcmalloc_minimal) echo "$TCMALLOC_MINIMAL_SO" ;;
-	mimalloc) echo "$MIMALLOC_SO" ;;
-	*) bail "unknown allocator $1" ;;
-	esac
-}
+# alloc_so ALLOC: the allocator's shared object (tests/env.sh, from configure).
 have_alloc() { [ "$1" = glibc ] || [ -n "$(alloc_so "$1")" ]; }
 # The LD_PRELOAD value: madvisor first, the allocator behind it. In a
 # sanitizer build (configure --enable-asan/--enable-tsan) the sanitizer
 # runtime has to come before both.
 preload_for() {
-	_so=$(alloc_so "$1")
+	_so=$(alloc_so "$1") || bail "unknown allocator $1"
 	echo "${SAN_PRELOAD:+$SAN_PRELOAD:}$MV_LIB${_so:+:$_so}"
 }
 # The same without madvisor.
 plain_preload_for() {
-	_so=$(alloc_so "$1")
+	_so=$(alloc_so "$1") || bail "unknown allocator $1"
 	echo "${SAN_PRELOAD:+$SAN_PRELOAD${_so:+:}}$_so"
 }
 

@@ -17,6 +17,7 @@
 #include "core/hot.h"
 #include "core/options.h"
 #include "core/advice.h"
+#include "core/split.h"
 #include "sys/probe.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
@@ -101,44 +102,32 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 	return (long)count;
 }
 
-/* The calls the policy issues for an allocator's madvise (policy.c). */
-static void policy_cost(const struct mv_policy *p, const struct mv_trace_rec *r, struct result *res)
+/* The calls the advice transforms issue for a madvise (core/split.h); mine:
+ * the allocator's. */
+static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r, int mine, struct result *res)
 {
-	int asked = r->advice, edge = asked;
-	uint64_t a = r->addr, len = (r->len + 4095) & ~4095ull, pmd = 2ull << 20;
-	if ((asked != MADV_FREE && asked != MADV_DONTNEED) || (a & 4095) || !r->len || len < r->len) {
+	struct mv_split s;
+	mv_split_purge(p, (uintptr_t)r->addr, (size_t)r->len, r->advice, mine, &s);
+	if (r->advice == MADV_FREE || r->advice == MADV_DONTNEED)
+		res->purged += r->len;
+	if (!s.n) {
 		res->syscalls++;
-		if (asked == MADV_FREE || asked == MADV_DONTNEED)
-			res->purged += r->len;
 		return;
 	}
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim ? MADV_DONTNEED : edge;
-	uint64_t lo = (a + pmd - 1) & ~(pmd - 1), hi = (a + len) & ~(pmd - 1);
-	res->purged += r->len;
-	if (core == edge || hi <= lo) {
-		res->syscalls++;
-		res->policy_calls++;
-		res->converted += edge != asked;
-		return;
-	}
-	res->cores++;
-	res->converted += edge != asked;
-	res->syscalls += 1 + (lo > a) + (a + len > hi);
-	res->policy_calls += 1 + (lo > a) + (a + len > hi);
+	res->syscalls += (uint64_t)s.n;
+	res->policy_calls += (uint64_t)s.n;
+	res->converted += (uint64_t)s.converted;
+	res->cores += s.core >= 0;
 }
 
-static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_policy *pol, struct result *res)
+static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_advice *pol, struct result *res)
 {
 	memset(res, 0, sizeof(*res));
 	mv_ptm_reset();
-	mv_hot.policy = *pol;
-	/* Allocator calls carry caller 1: the policy applies exactly to them. */
-	mv_hot.policy.alloc_lo = 1;
-	mv_hot.policy.alloc_hi = 2;
+	mv_hot.advice = *pol;
+	/* Allocator calls carry caller 1, the program's 0 (madvise.callers). */
+	mv_hot.advice.alloc_lo = 1;
+	mv_hot.advice.alloc_hi = 2;
 	uint64_t series_every = 1, npass = 0;
 	for (long i = 0; i < n; i++)
 		npass += recs[i]->type == MV_TR_PASS;
@@ -166,18 +155,18 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		res->calls++;
 		int failed = (r->bits & MV_TR_FAILED) != 0;
 		res->failed += failed;
-		int alloc = (r->bits & MV_TR_ALLOC) && pol->active && r->kind == MV_MADVISE;
-		if (alloc && !failed)
-			policy_cost(pol, r, res);
+		int alloc = (r->bits & MV_TR_ALLOC) != 0;
+		struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice, .prot = r->advice,
+					.flags = r->flags, .addr = (void *)r->addr, .len = r->len,
+					.caller = (const void *)(uintptr_t)(alloc ? 1 : 0) };
+		if (!failed && mv_advice_applies(&mv_hot.advice, &q)) /* as madvise.callers says */
+			advice_cost(&mv_hot.advice, r, alloc, res);
 		else {
 			res->syscalls++;
 			if (!failed && (r->kind == MV_MADVISE || r->kind == MV_PROCESS_MADVISE) &&
 			    (r->advice == MADV_DONTNEED || r->advice == MADV_FREE))
 				res->purged += r->len;
 		}
-		struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice, .prot = r->advice,
-					.flags = r->flags, .addr = (void *)r->addr, .len = r->len,
-					.caller = (const void *)(uintptr_t)(alloc ? 1 : 0) };
 		if (r->kind == MV_MREMAP)
 			q.new_len = r->len2;
 		if (r->kind == MV_PROCESS_MADVISE) { /* one record per range: as a madvise */
@@ -286,8 +275,8 @@ int mv_replay_main(int argc, char **argv)
 		memset(&ai, 0, sizeof(ai));
 		ai.kind = (enum mv_allocator)h.allocator;
 		ai.text_lo = 1, ai.text_hi = 2;
-		struct mv_policy pol;
-		mv_policy_init(&pol, &o, &ai, mv_probe_get, NULL, 2);
+		struct mv_advice pol;
+		mv_advice_init(&pol, &o, &ai, mv_probe_get, NULL, 2);
 		struct result res;
 		run(recs, count, &pol, &res);
 		printf("profile %s: madvise %s%s\n", pr, mv_madvise_mode_name(pol.madvise_mode),

@@ -12,7 +12,7 @@
 
 /* ---- the decision ------------------------------------------------------------ */
 
-void mv_adapt_cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o)
+static void cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o)
 {
 	c->psi_high = o->adaptive_psi_high;
 	c->psi_low = o->adaptive_psi_low < o->adaptive_psi_high ? o->adaptive_psi_low : o->adaptive_psi_high;
@@ -68,8 +68,10 @@ static int64_t budget_cap(const struct mv_adapt_cfg *c)
 	return (int64_t)2000000000 / 1000 * c->cpu_budget; /* 2 s worth */
 }
 
-/* Quiet for idle_ns since the fingerprint last moved (this reading too). */
-int mv_adapt_return_due(const struct mv_adapt_state *s, const struct mv_adapt_cfg *c, const struct mv_adapt_in *in)
+/* Quiet for idle_ns since the fingerprint last moved (this reading too): an
+ * idle return is due (the worker then reads the allocator's free memory for
+ * mv_adapt_step). */
+static int return_due(const struct mv_adapt_state *s, const struct mv_adapt_cfg *c, const struct mv_adapt_in *in)
 {
 	return c->idle_ns && in->activity_ok && s->activity_seen && !s->returned && in->activity == s->activity &&
 	       in->now_ns - s->active_ns >= c->idle_ns;
@@ -79,7 +81,7 @@ int mv_adapt_return_due(const struct mv_adapt_state *s, const struct mv_adapt_cf
 static enum mv_adapt_action idle_return(struct mv_adapt_state *s, const struct mv_adapt_cfg *c,
 					const struct mv_adapt_in *in)
 {
-	if (!mv_adapt_return_due(s, c, in))
+	if (!return_due(s, c, in))
 		return MV_ADAPT_WAIT;
 	if (in->free_resident >= 0 && (uint64_t)in->free_resident < c->min_free) {
 		s->returned = 1; /* nothing worth it: wait for the next quiet period */
@@ -123,7 +125,7 @@ enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_ada
 	}
 	s->steps++;
 	s->last_ns = in->now_ns;
-	int due = mv_adapt_return_due(s, c, in);
+	int due = return_due(s, c, in);
 	track_activity(s, c, in);
 
 	enum mv_adapt_reason why = hot(s, c, in);
@@ -183,14 +185,17 @@ void mv_adapt_purged(struct mv_adapt_state *s, const struct mv_adapt_cfg *c, int
 	s->skip = s->backoff;
 }
 
-void mv_adapt_returned(struct mv_adapt_state *s, int64_t released)
+/* After an idle return: count it and what it released. */
+static void count_return(struct mv_adapt_state *s, int64_t released)
 {
 	s->idle_purges++;
 	if (released > 0)
 		s->idle_purged_bytes += (uint64_t)released;
 }
 
-void mv_adapt_rebase(struct mv_adapt_state *s, uint64_t activity)
+/* The fingerprint read again after a purge: the purge's own effect on the
+ * allocator's figures is not the program's activity. */
+static void rebase(struct mv_adapt_state *s, uint64_t activity)
 {
 	if (s->activity_seen)
 		s->activity = activity;
@@ -260,7 +265,7 @@ static void run(void *arg, uint64_t now)
 	/* The allocator's figures cost locks inside it: read them only when a
 	 * purge is being considered. */
 	int need = rep.state.purging || hot(&rep.state, &cfg, &in) != MV_ADAPT_NONE ||
-		   mv_adapt_return_due(&rep.state, &cfg, &in);
+		   return_due(&rep.state, &cfg, &in);
 	if (need) {
 		struct mv_alloc_stats st;
 		if (mv_alloc_stats(&st) == 0) {
@@ -282,10 +287,10 @@ static void run(void *arg, uint64_t now)
 		if (a == MV_ADAPT_PURGE)
 			mv_adapt_purged(&rep.state, &cfg, released, in.free_resident >= 0);
 		else
-			mv_adapt_returned(&rep.state, released);
+			count_return(&rep.state, released);
 		uint64_t fp;
 		if (cfg.idle_ns && mv_alloc_activity(&fp) == 0)
-			mv_adapt_rebase(&rep.state, fp);
+			rebase(&rep.state, fp);
 		rep.last_rss = after;
 	}
 	if (need || a != MV_ADAPT_WAIT || cfg.idle_ns)
@@ -301,10 +306,10 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 		return 0;
 	if (!mv_alloc_backend() || !mv_alloc_backend()->purge) {
 		if (!(mv_alloc_info() && mv_alloc_info()->stripped)) /* that line says it all */
-			mv_out_stderr("madvisor: adaptive: no allocator API to purge through; the controller stays off\n");
+			mv_out_say(2, 0, "the controller stays off", "adaptive: no allocator API to purge through", NULL);
 		return -1;
 	}
-	mv_adapt_cfg_from(&cfg, o);
+	cfg_from(&cfg, o);
 	mv_pressure_setup(&src, o->adaptive_pressure_file, o->adaptive_cgroup_dir);
 	memcpy(rep.psi_path, src.psi_path, sizeof(rep.psi_path));
 	memcpy(rep.cg_dir, src.cg_dir, sizeof(rep.cg_dir));

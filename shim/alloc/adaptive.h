@@ -89,22 +89,13 @@ enum mv_adapt_action { MV_ADAPT_WAIT, MV_ADAPT_PURGE, MV_ADAPT_RETURN };
 /* Decide for one reading. Updates *s (state and budget). */
 enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_adapt_cfg *c,
 				   const struct mv_adapt_in *in);
-/* Whether this reading makes an idle return due (the worker then reads the
- * allocator's free memory for mv_adapt_step). */
-int mv_adapt_return_due(const struct mv_adapt_state *s, const struct mv_adapt_cfg *c, const struct mv_adapt_in *in);
 /* After a purge: count it and what it released (RSS before - after); when
  * the allocator does not tell its free memory (free_known 0), back off while
  * purges release less than min_free. */
 void mv_adapt_purged(struct mv_adapt_state *s, const struct mv_adapt_cfg *c, int64_t released, int free_known);
-/* After an idle return: count it and what it released. */
-void mv_adapt_returned(struct mv_adapt_state *s, int64_t released);
-/* The fingerprint read again after a purge: the purge's own effect on the
- * allocator's figures is not the program's activity. */
-void mv_adapt_rebase(struct mv_adapt_state *s, uint64_t activity);
 /* Charge CPU time spent to the budget (and the counters). */
 void mv_adapt_charge(struct mv_adapt_state *s, uint64_t cpu_ns);
 const char *mv_adapt_reason_name(enum mv_adapt_reason r);
-void mv_adapt_cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o);
 
 /* What reports show. */
 struct mv_adaptive_report {

@@ -1,4 +1,4 @@
-/* alloc_api.c - bind the detected allocator's backend; snapshots and
+/* api.c - bind the detected allocator's backend; snapshots and
  * allocator-wide purges through it, counted for reports. */
 #include <dlfcn.h>
 #include <string.h>
@@ -63,7 +63,7 @@ static void *from_symtab(const char *name)
 	return NULL;
 }
 
-const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind)
+static const struct mv_alloc_backend *backend_for(enum mv_allocator kind)
 {
 	switch (kind) {
 	case MV_ALLOC_JEMALLOC:
@@ -81,7 +81,7 @@ const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind)
 
 int mv_alloc_init(const struct mv_allocator_info *a)
 {
-	const struct mv_alloc_backend *b = mv_alloc_backend_for(a->kind);
+	const struct mv_alloc_backend *b = backend_for(a->kind);
 	bound = NULL;
 	detected = a->kind;
 	where = a;

@@ -1,4 +1,4 @@
-/* alloc_api.h - drive the program's allocator through its own API.
+/* api.h - drive the program's allocator through its own API.
  *
  * jemalloc (mallctl), gperftools tcmalloc (MallocExtension_* C API),
  * mimalloc (mi_option_*, mi_collect, mi_process_info) and glibc malloc
@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include "core/allocator.h"
+#include "sys/testhook.h"
 
 #define MV_ALLOC_PROPS 24   /* raw figures kept per snapshot */
 #define MV_ALLOC_KNOBS 8    /* knobs per allocator */
@@ -104,17 +105,15 @@ struct mv_alloc_report {
 /* Bind the backend of the detected allocator (constructor). Returns 0 when
  * its API is usable. */
 int mv_alloc_init(const struct mv_allocator_info *a);
-/* Bind backend b with symbols from lookup (tests: a fake allocator); NULL
- * unbinds. Returns 0, or -1 when b->bind fails. */
-int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
+/* Test hook: bind backend b (a fake allocator) with symbols from lookup;
+ * NULL unbinds. Returns 0, or -1 when b->bind fails. */
+MV_TEST_HOOK int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
 /* The detected allocator (mv_alloc_init's), or NULL before. */
 const struct mv_allocator_info *mv_alloc_info(void);
 /* The bound backend, or NULL. */
 const struct mv_alloc_backend *mv_alloc_backend(void);
 /* The allocator the program runs on (as detected, bound or not). */
 enum mv_allocator mv_alloc_detected(void);
-/* Backend for an allocator kind (bound or not), or NULL. */
-const struct mv_alloc_backend *mv_alloc_backend_for(enum mv_allocator kind);
 
 /* Take a snapshot. Returns 0, or -1 (fields -1) when there is no API. */
 int mv_alloc_stats(struct mv_alloc_stats *out);

@@ -1,4 +1,4 @@
-/* alloc_glibc.c - glibc malloc: malloc_trim only.
+/* glibc.c - glibc malloc: malloc_trim only.
  *
  * glibc has no purge knobs worth driving at run time and no count of its
  * free resident memory; malloc_trim(0) returns what it can (top of the heap

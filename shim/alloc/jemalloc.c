@@ -1,4 +1,4 @@
-/* alloc_jemalloc.c - jemalloc through mallctl.
+/* jemalloc.c - jemalloc through mallctl.
  *
  * Figures: stats.{resident,active,allocated,mapped,retained,metadata} after
  * an "epoch" refresh, and stats.arenas.<ALL>.{pdirty,pmuzzy} (pages).

@@ -1,4 +1,4 @@
-/* alloc_knobs.c - apply the allocator keys (jemalloc.*, tcmalloc.*,
+/* knobs.c - apply the allocator keys (jemalloc.*, tcmalloc.*,
  * mimalloc.*) at start-up and read their effective values back.
  *
  * Only keys a configuration source set are applied. Keys for an allocator
@@ -45,17 +45,11 @@ static const struct mv_alloc_knob *find_knob(const struct mv_alloc_backend *b, i
 
 static void refused(int fd, const char *key, uint64_t v, const char *why)
 {
-	char buf[256];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: key '");
-	mv_out_str(&o, key);
-	mv_out_str(&o, "' (");
-	mv_out_u64(&o, v);
-	mv_out_str(&o, "): ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, "; ignored\n");
-	mv_out_flush(&o);
+	char num[24];
+	struct mv_outbuf n;
+	mv_out_init(&n, num, sizeof(num), -1);
+	mv_out_u64(&n, v);
+	mv_out_say(fd, 0, "ignored", "key '", key, "' (", mv_out_cstr(&n), "): ", why, NULL);
 }
 
 static int apply_now(const struct mv_options *o, int fd)
@@ -90,15 +84,12 @@ static int apply_now(const struct mv_options *o, int fd)
 	}
 	/* A hidden allocator (malloc in a stripped object) was said already. */
 	if (nother && !(mv_alloc_info() && mv_alloc_info()->stripped)) {
-		char line[sizeof(other) + 128];
-		struct mv_outbuf lo;
-		mv_out_init(&lo, line, sizeof(line), fd);
-		mv_out_str(&lo, "madvisor: the program runs on ");
-		mv_out_str(&lo, mv_allocator_name(mine));
-		mv_out_str(&lo, nother > 1 ? "; keys for other allocators ignored: " : "; key for another allocator ignored: ");
-		mv_out_str(&lo, mv_out_cstr(&ob));
-		mv_out_char(&lo, '\n');
-		mv_out_flush(&lo);
+		char then[sizeof(other) + 64];
+		struct mv_outbuf t;
+		mv_out_init(&t, then, sizeof(then), -1);
+		mv_out_str(&t, nother > 1 ? "keys for other allocators ignored: " : "key for another allocator ignored: ");
+		mv_out_str(&t, mv_out_cstr(&ob));
+		mv_out_say(fd, 0, mv_out_cstr(&t), "the program runs on ", mv_allocator_name(mine), NULL);
 	}
 	return n;
 }

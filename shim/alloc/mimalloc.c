@@ -1,4 +1,4 @@
-/* alloc_mimalloc.c - mimalloc through mi_option_*, mi_collect and
+/* mimalloc.c - mimalloc through mi_option_*, mi_collect and
  * mi_process_info.
  *
  * Figures: what mi_process_info gives (current/peak RSS of the process,

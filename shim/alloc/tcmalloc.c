@@ -1,4 +1,4 @@
-/* alloc_tcmalloc.c - gperftools tcmalloc through its C API.
+/* tcmalloc.c - gperftools tcmalloc through its C API.
  *
  * Figures: MallocExtension_GetNumericProperty for the generic.* and
  * tcmalloc.* properties (pageheap_free_bytes is what ReleaseFreeMemory can

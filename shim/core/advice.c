@@ -1,40 +1,24 @@
-/* advice.c - madvise strategies: transforms of MADV_FREE and MADV_DONTNEED calls (advice.h). */
+/* advice.c - advice transforms: madvise strategies for MADV_FREE and MADV_DONTNEED calls (advice.h). */
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "core/advice.h"
 #include "core/kernel.h"
+#include "core/split.h"
 #include "sys/outbuf.h"
 #include "core/stats.h"
 #include "sys/ownsys.h"
 
-#define PAGE 4096UL
-#define PMD (2UL << 20)
-
-/* One line: "madvisor: KEY: WHY; THEN". */
-static void say(int fd, const char *key, const char *why, const char *then)
-{
-	char buf[400];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, ": ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, then);
-	mv_out_flush(&o);
-}
-
-/* say(), then exit 2 with strict. */
+/* One line: "madvisor: KEY: WHY; THEN" (THEN "exiting (strict)" with
+ * strict, and then exit 2). */
 static void refuse(int fd, int strict, const char *key, const char *why, const char *then)
 {
-	say(fd, key, why, strict ? "; exiting (strict)\n" : then);
+	mv_out_say(fd, 0, strict ? "exiting (strict)" : then, key, ": ", why, NULL);
 	if (strict)
 		_exit(2);
 }
 
-#define NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
-#define UNCHANGED "; allocator purges pass through unchanged\n"
+#define UNCHANGED "allocator purges pass through unchanged"
 
 /* Why MADV_DONTNEED may not be sent as MADV_FREE here, or NULL. */
 static const char *dontneed_to_free_refused(int callers, const struct mv_allocator_info *a, int apart,
@@ -54,7 +38,7 @@ static const char *dontneed_to_free_refused(int callers, const struct mv_allocat
 	return NULL;
 }
 
-void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struct mv_allocator_info *a,
+void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int fd)
 {
 	int mode = o->madvise, reclaim = o->pt_reclaim ? MV_PTR_MADVISE : MV_PTR_OFF, callers = o->madvise_callers;
@@ -81,7 +65,7 @@ void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struc
 		       a->in_executable ? "the allocator is linked into the program, so its calls cannot be told from the"
 					  " program's"
 					: "no allocator's code found to tell its calls from the program's",
-		       "; purges pass through unchanged\n");
+		       "purges pass through unchanged");
 		return;
 	}
 	if (callers == MV_CALLERS_ALLOCATOR && a->kind != MV_ALLOC_JEMALLOC && a->kind != MV_ALLOC_TCMALLOC &&
@@ -95,25 +79,25 @@ void mv_policy_init(struct mv_policy *p, const struct mv_options *o, const struc
 	if (mode == MV_MADVISE_DONTNEED_TO_FREE) {
 		const char *why = dontneed_to_free_refused(callers, a, apart, kernel);
 		if (why) {
-			refuse(fd, o->strict, key, why, "; MADV_DONTNEED passes through unchanged\n");
+			refuse(fd, o->strict, key, why, "MADV_DONTNEED passes through unchanged");
 			mode = MV_MADVISE_PASSTHROUGH;
 		} else if (callers == MV_CALLERS_ANY && o->source[MV_OPT_MADVISE_CALLERS] != MV_SRC_DEFAULT) {
 			/* Asked for every caller: the program's calls are refused, the
-			 * allocator's converted (mv_policy_madvise). */
+			 * allocator's converted (split.h). */
 			refuse(fd, o->strict, "madvise:dontneed_to_free with madvise.callers:any",
 			       "a program's MADV_DONTNEED may rely on zero-filled pages: refused for program calls",
-			       "; only the allocator's are sent as MADV_FREE\n");
+			       "only the allocator's are sent as MADV_FREE");
 		}
 	}
 	if (reclaim && !kernel()->pt_reclaim) {
 		if (plain_vma) {
-			say(fd, "pt_reclaim", NO_PT_RECLAIM,
-			    "; whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones\n");
+			mv_out_say(fd, 0, "whole 2 MiB cores of plain private anonymous mappings are replaced with fresh ones",
+				   "pt_reclaim: ", MV_NO_PT_RECLAIM, NULL);
 			reclaim = MV_PTR_REMAP;
 			p->plain_vma = plain_vma;
 		} else {
 			refuse(fd, o->strict, "pt_reclaim",
-			       NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
+			       MV_NO_PT_RECLAIM " and, without a munmap strategy, the mappings are not known well enough to"
 					     " replace cores with fresh ones",
 			       UNCHANGED);
 			reclaim = MV_PTR_OFF;
@@ -173,81 +157,30 @@ static int fold(long r, long *result)
 	return 0;
 }
 
-/* A MADV_FREE that is not the allocator's, sent (whole, or its core) as
- * MADV_DONTNEED or a fresh mapping. The program's memory may be shared or
- * file-backed, where MADV_FREE fails (EINVAL) and MADV_DONTNEED would not:
- * the kernel's MADV_FREE over the whole range [a, a + len) goes first and
- * gives the result, and only when it succeeded are pages dropped (zero
- * fill, which MADV_FREE allows): without split the whole range; with split
- * the core lo..hi (by a fresh mapping with remap), and the edges too when
- * edge says MADV_DONTNEED. */
-static long validated_free(uintptr_t a, size_t len, uintptr_t lo, uintptr_t hi, int split, int edge, int remap,
-			   int flags)
+long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q)
 {
-	long r = advise((void *)a, len, MADV_FREE);
-	if (r != 0)
-		return r;
-	if (!split) {
-		advise((void *)a, len, MADV_DONTNEED);
-		return 0;
-	}
-	if (edge == MADV_DONTNEED && lo > a)
-		advise((void *)a, lo - a, MADV_DONTNEED);
-	if (remap)
-		remap_core(lo, hi, flags);
-	else
-		advise((void *)lo, hi - lo, MADV_DONTNEED);
-	if (edge == MADV_DONTNEED && a + len > hi)
-		advise((void *)hi, a + len - hi, MADV_DONTNEED);
-	return 0;
-}
-
-long mv_policy_madvise(const struct mv_policy *p, const struct mv_request *q)
-{
-	int asked = q->advice, edge = asked;
-	uintptr_t a = (uintptr_t)q->addr;
-	size_t len = (q->len + PAGE - 1) & ~(PAGE - 1);
-
-	if (asked != MADV_FREE && asked != MADV_DONTNEED)
-		return mv_kernel_call(q);
-	/* Bad arguments (and the empty call) go as they are: the kernel's error. */
-	if ((a & (PAGE - 1)) || q->len == 0 || len < q->len || a + len < a)
-		return mv_kernel_call(q);
-
-	int mine = mv_policy_from_allocator(p, q->caller);
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED && mine)
-		edge = MADV_FREE; /* never a program's call: it may rely on zero-fill */
-	int core = p->pt_reclaim == MV_PTR_MADVISE ? MADV_DONTNEED : edge;
-	uintptr_t lo = (a + PMD - 1) & ~(PMD - 1), hi = (a + len) & ~(PMD - 1);
-	int flags = 0;
-	int remap = p->pt_reclaim == MV_PTR_REMAP && hi > lo && p->plain_vma(lo, hi, &flags);
-	int split = hi > lo && (core != edge || remap);
-	if (asked == MADV_FREE && (edge != asked || split) && !mine) {
-		mv_stats_policy(MV_POL_CONVERTED, edge != asked);
-		mv_stats_policy(MV_POL_CORES, split);
-		mv_stats_policy(MV_POL_CORE_BYTES, split ? hi - lo : 0);
-		return validated_free(a, len, lo, hi, split, edge, remap, flags);
-	}
-	if (!split) {
-		if (edge == asked)
-			return advise(q->addr, q->len, asked);
-		mv_stats_policy(MV_POL_CONVERTED, 1);
-		return advise(q->addr, q->len, edge);
-	}
-	/* Whole 2 MiB regions as one DONTNEED (frees their page tables under
-	 * PT_RECLAIM) or one fresh mapping, the ragged edges as the mode says. */
+	struct mv_split s;
 	long result = 0;
-	mv_stats_policy(MV_POL_CORES, 1);
-	mv_stats_policy(MV_POL_CORE_BYTES, hi - lo);
-	if (edge != asked)
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, mv_advice_from_allocator(p, q->caller), &s);
+	if (!s.n)
+		return mv_kernel_call(q);
+	if (s.core >= 0) {
+		mv_stats_policy(MV_POL_CORES, 1);
+		mv_stats_policy(MV_POL_CORE_BYTES, s.part[s.core].len);
+	}
+	if (s.converted)
 		mv_stats_policy(MV_POL_CONVERTED, 1);
-	if (lo > a && fold(advise((void *)a, lo - a, edge), &result) < 0)
-		return result;
-	if (fold(remap ? remap_core(lo, hi, flags) : advise((void *)lo, hi - lo, core), &result) < 0)
-		return result;
-	if (a + len > hi)
-		fold(advise((void *)hi, a + len - hi, edge), &result);
+	for (int i = 0; i < s.n; i++) {
+		uintptr_t lo = s.part[i].addr, len = s.part[i].len;
+		long r = s.part[i].advice == MV_SPLIT_REMAP ? remap_core(lo, lo + len, s.remap_flags)
+							    : advise((void *)lo, len, s.part[i].advice);
+		if (s.validate) { /* the kernel's MADV_FREE gave the result; the rest only drops pages */
+			if (i == 0 && r != 0)
+				return r;
+			continue;
+		}
+		if (fold(r, &result) < 0)
+			break;
+	}
 	return result;
 }

@@ -176,17 +176,12 @@ int mv_allocator_wanted(const struct mv_options *o)
 
 void mv_allocator_say_stripped(const struct mv_allocator_info *a, int fd)
 {
-	char buf[MV_PATH_MAX + 256];
-	struct mv_outbuf o;
 	if (!a->stripped)
 		return;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: malloc is linked into ");
-	mv_out_str(&o, a->in_executable ? "the program" : a->library);
-	mv_out_str(&o, a->stripped == MV_HIDDEN_STRIPPED ? ", which is stripped" : ", whose symbol table cannot be read");
-	mv_out_str(&o, ": an allocator linked there cannot be identified; its API and the allocator keys are not"
-		       " used\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, "its API and the allocator keys are not used", "malloc is linked into ",
+		   a->in_executable ? "the program" : a->library,
+		   a->stripped == MV_HIDDEN_STRIPPED ? ", which is stripped" : ", whose symbol table cannot be read",
+		   ": an allocator linked there cannot be identified", NULL);
 }
 
 const char *mv_allocator_found_name(enum mv_found f)

@@ -105,23 +105,9 @@ void mv_config_format_error(const struct mv_config_error *e, char *buf, size_t c
 /* Text for the errors open() and read() give on configuration files. */
 static const char *errno_text(long err, char *tmp, size_t cap)
 {
-	static const struct { int no; const char *text; } table[] = {
-		{ ENOENT, "no such file or directory" },
-		{ EACCES, "permission denied" },
-		{ EISDIR, "is a directory" },
-		{ ELOOP, "too many levels of symbolic links" },
-		{ ENAMETOOLONG, "file name too long" },
-		{ ENOTDIR, "not a directory" },
-		{ EPERM, "operation not permitted" },
-		{ EIO, "input/output error" },
-		{ ENXIO, "no such device or address" },
-		{ EMFILE, "too many open files" },
-		{ ENFILE, "too many open files in system" },
-		{ ENOMEM, "out of memory" },
-	};
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].no == err)
-			return table[i].text;
+	const char *text = mv_out_errno_text(err);
+	if (text)
+		return text;
 	struct mv_outbuf b;
 	mv_out_init(&b, tmp, cap, -1);
 	mv_out_str(&b, "errno ");

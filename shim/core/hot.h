@@ -11,7 +11,7 @@ struct mv_hot {
 	int counting;          /* count each call: a report was asked for */
 	int have_next;         /* a next function is installed (kernel.c) */
 	unsigned time_mask;    /* time one call in time_mask + 1 of each row (stats.c) */
-	struct mv_policy policy;
+	struct mv_advice advice;
 };
 
 extern struct mv_hot mv_hot;

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include "core/kernel.h"
 #include "sys/rawsys.h"
+#include "sys/linux.h"
 
 static struct mv_next next;
 __thread int mv_kernel_in_next __attribute__((tls_model("initial-exec")));
@@ -61,9 +62,6 @@ long mv_kernel_call_next(const struct mv_request *q)
 	return mv_kernel_raw(q);
 }
 
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 
 static int (*libc_msync)(void *, size_t, int);
 

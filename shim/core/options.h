@@ -31,7 +31,7 @@ enum mv_opt_id {
 	MV_OPT_MADVISE,
 	MV_OPT_PT_RECLAIM,
 	MV_OPT_MADVISE_CALLERS,
-	/* allocator knobs (alloc_api.h), adaptive controller, live stats, attribution */
+	/* allocator knobs (alloc/api.h), adaptive controller, live stats, attribution */
 	MV_OPT_JEMALLOC_DIRTY_DECAY_MS,
 	MV_OPT_JEMALLOC_MUZZY_DECAY_MS,
 	MV_OPT_JEMALLOC_BACKGROUND_THREAD,
@@ -90,7 +90,7 @@ struct mv_options {
 	int madvise;                     /* enum mv_madvise_mode: how allocator purges are sent */
 	bool pt_reclaim;                 /* purges: whole 2 MiB cores as one MADV_DONTNEED */
 	int madvise_callers;             /* enum mv_callers: whose madvise calls the transforms take */
-	/* allocator knobs: applied only when a source sets them (alloc_api.h) */
+	/* allocator knobs: applied only when a source sets them (alloc/api.h) */
 	uint32_t jemalloc_dirty_decay_ms;
 	uint32_t jemalloc_muzzy_decay_ms;
 	bool jemalloc_background_thread;

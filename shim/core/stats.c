@@ -293,11 +293,6 @@ static void add_atomic(struct mv_stats *dst, const struct mv_stats *src)
 		d[i] += __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
-void mv_stats_add(struct mv_stats *dst, const struct mv_stats *src)
-{
-	add_atomic(dst, src);
-}
-
 void mv_stats_merge(struct mv_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -312,7 +307,7 @@ void mv_stats_merge(struct mv_stats *out)
 			out->row[i].ranges = out->row[i].calls - out->row[i].errors;
 }
 
-void mv_stats_reset(void)
+static void reset(void)
 {
 	memset(&shared, 0, sizeof(shared));
 	for (int i = 0; i < MV_SLOTS; i++)
@@ -325,7 +320,7 @@ void mv_stats_atfork_child(void)
 	/* Only the forking thread exists in the child: every other slot is free. */
 	for (int i = 0; i < MV_SLOTS; i++)
 		slot_owned[i] = (tls_state == TLS_OWN && i == tls_index);
-	mv_stats_reset();
+	reset();
 }
 
 /* ---- names ---------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "core/request.h"
+#include "sys/testhook.h"
 
 #define MV_HIST_BUCKETS 40          /* log2(bytes) from <4 KiB up to >= 2^50 */
 #define MV_MADV_ROWS 32             /* advice values tracked one by one */
@@ -58,8 +59,8 @@ struct mv_stats {
 int mv_stats_advice_row(int advice);
 /* Advice value a row stands for, or -1 for the "other" row. */
 int mv_stats_row_advice(int row);
-/* Row for a request. */
-int mv_stats_row(const struct mv_request *req);
+/* Test hook: the row for a request. */
+MV_TEST_HOOK int mv_stats_row(const struct mv_request *req);
 /* Histogram bucket for a byte count. */
 int mv_stats_bucket(size_t bytes);
 /* Lower bound in bytes of a histogram bucket. */
@@ -80,8 +81,8 @@ void mv_stats_end(struct mv_stat_row *row, const struct mv_request *req, long re
 /* Time one call in n (rounded down to a power of two; 1 = every call). */
 void mv_stats_set_time_every(unsigned n);
 
-/* Record one completed, timed call (begin + end; used by tests and tools). */
-void mv_stats_record(const struct mv_request *req, long result, uint64_t ticks);
+/* Test hook: record one completed, timed call (begin + end). */
+MV_TEST_HOOK void mv_stats_record(const struct mv_request *req, long result, uint64_t ticks);
 
 /* Add v to a policy counter. */
 void mv_stats_policy(int counter, uint64_t v);
@@ -90,14 +91,10 @@ const char *mv_stats_policy_name(int counter);
 
 /* Sum every slot into out. Safe while other threads record. */
 void mv_stats_merge(struct mv_stats *out);
-/* Forget everything counted so far (the fork child starts from zero). */
-void mv_stats_reset(void);
 /* Called in the fork child: slots of threads that do not exist there are freed. */
 void mv_stats_atfork_child(void);
 /* Enable per-thread slots (needs pthread keys: call from the constructor). */
 void mv_stats_init_threads(void);
 
-/* Merge helpers (also used by tests). */
-void mv_stats_add(struct mv_stats *dst, const struct mv_stats *src);
 
 #endif

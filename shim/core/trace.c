@@ -2,8 +2,9 @@
  *
  * A ring has one writer (its thread; a signal handler interrupting it is
  * told apart by a busy flag and counts as dropped) and one reader (the
- * worker, under the drain lock). Rings come from raw mmap and are never
- * freed: a ring whose thread has exited is drained and stays in the list.
+ * worker, under the drain lock). Rings come from own memory (sys/ownmem.h) and
+ * are never freed: a ring whose thread has exited is drained and stays in the
+ * list.
  * The sequence number is one global atomic counter, so replay can restore
  * the order in which calls completed across threads. */
 #include <errno.h>
@@ -42,18 +43,13 @@ static __thread int no_ring __attribute__((tls_model("initial-exec")));
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
-int mv_trace_enabled(void)
-{
-	return fd >= 0;
-}
-
 /* One line on stderr, once per process: what went wrong with the trace. */
 static void say_once(const char *what, long err, const char *then)
 {
 	static int said;
 	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) || !mv_once(MV_ONCE_TRACE))
 		return;
-	mv_out_stderr_error(what, err, then);
+	mv_out_say(2, err, then, what, NULL);
 }
 
 static struct ring *my_ring(void)
@@ -197,15 +193,7 @@ static int open_file(int stderr_fd)
 	long pid = mv_raw0(SYS_getpid);
 	if (mv_outfile_path(path_tmpl, pid, path, sizeof(path)) != 0 || (fd = mv_outfile_open(path)) < 0) {
 		fd = -1;
-		if (stderr_fd >= 0) {
-			char buf[400];
-			struct mv_outbuf o;
-			mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-			mv_out_str(&o, "madvisor: trace: cannot create '");
-			mv_out_str(&o, path);
-			mv_out_str(&o, "'; tracing is off\n");
-			mv_out_flush(&o);
-		}
+		mv_out_say(stderr_fd, 0, "tracing is off", "trace: cannot create '", path, "'", NULL);
 		return -1;
 	}
 	struct mv_trace_header h = { .magic = MV_TRACE_MAGIC, .version = MV_TRACE_VERSION,

@@ -2,7 +2,7 @@
  *
  * File: a 32-byte header then 56-byte records, little-endian, in the order
  * the background thread drained them (replay sorts by sequence number).
- * Each application thread appends to its own ring (raw mmap, no lock); the
+ * Each application thread appends to its own ring (own memory, no lock); the
  * worker drains the rings into the file. The file stops growing at
  * trace.max bytes; records that did not fit (full ring or file) are counted
  * in a final record. Population samples of the page-table model follow each
@@ -53,7 +53,6 @@ _Static_assert(sizeof(struct mv_trace_rec) == 56, "trace record is 56 bytes");
 /* Open the trace file and register the drain task. 0 or -1 (one line on
  * stderr_fd; tracing stays off). */
 int mv_trace_start(const char *path_template, uint64_t max_bytes, unsigned allocator, int stderr_fd);
-int mv_trace_enabled(void);
 /* After a call (any thread; lock-free, no malloc). */
 void mv_trace_call(const struct mv_request *q, long result, int allocator_call);
 /* Population sample of one region / end of a pass (sampler thread). */

@@ -8,11 +8,8 @@
 #include "sys/once.h"
 #include "munmap/registry.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
-#ifndef MADV_DONTNEED
-#define MADV_DONTNEED 4
-#endif
-#define PIDFD_SELF_ (-10000)
 #define IOV_MAX_ 1024
 
 struct piece {
@@ -199,8 +196,8 @@ static void unmap_range(uintptr_t lo, uintptr_t hi)
 	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED) ||
 	    !mv_once(MV_ONCE_UNMAP))
 		return;
-	mv_out_stderr_error("munmap: the kernel refused to unmap a kept range", r,
-			    "munmap passes through unchanged from now on");
+	mv_out_say(2, r, "munmap passes through unchanged from now on",
+		   "munmap: the kernel refused to unmap a kept range", NULL);
 }
 
 struct unmap_arg {
@@ -228,7 +225,7 @@ static void unmap_held(unsigned k, uintptr_t s, uintptr_t e)
 	mv_reg_unhold(s, e, k);
 }
 
-uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e)
+static uint64_t release(unsigned k, uintptr_t s, uintptr_t e)
 {
 	struct mv_arena *a = &arenas[k];
 	uint64_t before = a->bytes;
@@ -277,7 +274,7 @@ uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e)
 uint64_t mv_mc_release_entry(unsigned k, int i)
 {
 	struct mv_held h = arenas[k].e[i];
-	return mv_mc_release(k, h.start, h.end);
+	return release(k, h.start, h.end);
 }
 
 uint64_t mv_mc_release_oldest(unsigned k)
@@ -320,7 +317,7 @@ int mv_mc_resolve(uintptr_t s, uintptr_t e)
 		if (!(mask >> k & 1))
 			continue;
 		mv_lock(&arenas[k].lock);
-		mv_mc_release(k, s, e);
+		release(k, s, e);
 		MV_MC_BUMP(&arenas[k], MV_MC_RESOLVED, 1);
 		mv_unlock(&arenas[k].lock);
 	}
@@ -347,7 +344,7 @@ static void sort_pieces(struct piece *p, size_t n)
 static void zap_batch(struct mv_arena *a, size_t n)
 {
 	if (n >= 2 && pidfd_self) {
-		long r = mv_own6(SYS_process_madvise, PIDFD_SELF_, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
+		long r = mv_own6(SYS_process_madvise, PIDFD_SELF, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		(void)r; /* a failure leaves the pages to munmap */
 	}

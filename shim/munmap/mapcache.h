@@ -81,8 +81,6 @@ void mv_mc_insert(unsigned k, uintptr_t s, uintptr_t e, uint64_t now, int zapped
 int mv_mc_best_fit(unsigned k, size_t n, uint32_t flags);
 /* Drop the first n bytes of entry i from the list (handed out). */
 void mv_mc_take_front(unsigned k, int i, size_t n);
-/* Unmap what arena k holds in [s, e) and drop it from the list. Returns bytes. */
-uint64_t mv_mc_release(unsigned k, uintptr_t s, uintptr_t e);
 /* Release entry i / the oldest entry / entries given up before cutoff. */
 uint64_t mv_mc_release_entry(unsigned k, int i);
 uint64_t mv_mc_release_oldest(unsigned k);

@@ -19,19 +19,14 @@
 #include "sys/probe.h"
 #include "sys/pressure.h"
 #include "sys/outbuf.h"
+#include "sys/emit.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
 #define PAGE 4096UL
 #define RW (PROT_READ | PROT_WRITE)
 #define PSI_EVERY_NS 250000000ULL
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#define MADV_GUARD_REMOVE 103
-#endif
 
 static struct {
 	int mode;
@@ -59,12 +54,12 @@ const char *mv_munmap_mode_name(int mode)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The call as it would go without a munmap strategy: the madvise policy for
- * an allocator's purge, the kernel for everything else. */
+/* The call as it would go without a munmap strategy: the advice transforms
+ * for an allocator's purge, the kernel for everything else. */
 static long plain(const struct mv_request *q)
 {
-	if (mv_policy_applies(&mv_hot.policy, q))
-		return mv_policy_madvise(&mv_hot.policy, q);
+	if (mv_advice_applies(&mv_hot.advice, q))
+		return mv_advice_madvise(&mv_hot.advice, q);
 	return mv_kernel_call(q);
 }
 
@@ -96,7 +91,7 @@ static unsigned advice_bits(int advice, unsigned *clear)
 	case MADV_RANDOM: return MV_ADV_RANDOM;
 	case MADV_SEQUENTIAL: return MV_ADV_SEQUENTIAL;
 	case MADV_WILLNEED: case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE:
-	case MADV_COLD: case MADV_PAGEOUT: case 22 /* POPULATE_READ */: case 23 /* POPULATE_WRITE */:
+	case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
 	case 24 /* DONTNEED_LOCKED */: case 25 /* COLLAPSE */: case 101 /* SOFT_OFFLINE */:
 		return 0;
 	case MADV_DONTFORK: return MV_ADV_DONTFORK;
@@ -760,13 +755,7 @@ static void fork_child(void)
 
 static void refuse(int fd, int strict, const char *why)
 {
-	char buf[256];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: munmap: ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, strict ? "; exiting (strict)\n" : "; munmap passes through unchanged\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, strict ? "exiting (strict)" : "munmap passes through unchanged", "munmap: ", why, NULL);
 	if (strict)
 		_exit(2);
 }
@@ -804,11 +793,8 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	return cfg.mode;
 }
 
-/* For tests: read memory pressure from another file; zap first or not. */
-void mv_munmap_set_psi_path(const char *path);
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_recycle_resident(int on);
-void mv_munmap_set_callers(int callers);
+/* ---- test hooks (munmap.h) ----------------------------------------------------- */
+
 void mv_munmap_set_zap_first(int on)
 {
 	cfg.zap_first = on;
@@ -824,11 +810,6 @@ void mv_munmap_set_callers(int callers)
 	cfg.callers = callers;
 }
 
-/* For tests and fuzzing, after mv_munmap_start: switch strategy (everything
- * held is given back first; passthrough takes the library's calls off this
- * file) and the largest recycled range cleared with memset. */
-void mv_munmap_set_mode(int mode);
-void mv_munmap_set_zero_max(uint64_t bytes);
 void mv_munmap_set_mode(int mode)
 {
 	if (!mv_mc_ready())
@@ -865,7 +846,7 @@ static const char *const counter_names[MV_MC_COUNT] = {
 	"pressure_drains", "zero_memset", "zero_pagemap", "zero_dontneed",
 };
 
-void mv_munmap_report_json(struct mv_outbuf *o)
+void mv_munmap_report_json(struct mv_emit *e)
 {
 	if (!cfg.mode)
 		return;
@@ -873,25 +854,17 @@ void mv_munmap_report_json(struct mv_outbuf *o)
 	size_t entries, held;
 	mv_mc_counters(c);
 	mv_reg_counts(&entries, &held);
-	mv_out_str(o, "\"munmap\":{\"mode\":");
-	mv_out_json_str(o, mv_munmap_mode_name(cfg.mode));
-	mv_out_str(o, ",\"held_bytes\":");
-	mv_out_u64(o, mv_mc_bytes());
-	mv_out_str(o, ",\"registry_entries\":");
-	mv_out_u64(o, entries);
-	mv_out_str(o, ",\"registry_held\":");
-	mv_out_u64(o, held);
+	mv_emit_object(e, "munmap");
+	mv_emit_str(e, "mode", mv_munmap_mode_name(cfg.mode));
+	mv_emit_u64(e, "held_bytes", mv_mc_bytes());
+	mv_emit_u64(e, "registry_entries", entries);
+	mv_emit_u64(e, "registry_held", held);
 	size_t peak;
 	mv_reg_bytes(&peak);
-	mv_out_str(o, ",\"registry_bytes_peak\":");
-	mv_out_u64(o, peak);
-	for (int i = 0; i < MV_MC_COUNT; i++) {
-		mv_out_str(o, ",\"");
-		mv_out_str(o, counter_names[i]);
-		mv_out_str(o, "\":");
-		mv_out_u64(o, c[i]);
-	}
-	mv_out_str(o, "},");
+	mv_emit_u64(e, "registry_bytes_peak", peak);
+	for (int i = 0; i < MV_MC_COUNT; i++)
+		mv_emit_u64(e, counter_names[i], c[i]);
+	mv_emit_end(e);
 }
 
 int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes)

@@ -24,8 +24,10 @@
 #ifndef MADVISOR_MUNMAP_H
 #define MADVISOR_MUNMAP_H
 
+#include <stdint.h>
 #include "core/request.h"
 #include "core/options.h"
+#include "sys/testhook.h"
 
 /* Bit of mv_hot.counting (hot.h): a strategy is on, every call comes here
  * (the default path pays nothing for it). */
@@ -46,8 +48,6 @@ long mv_munmap_edge(const struct mv_edge *c);
 /* The worker's periodic work: age, memory pressure. now_ns: the coarse
  * monotonic clock (mv_mc_now), 0 = now (tests pass a later time). */
 void mv_munmap_tick(uint64_t now_ns);
-/* Give every held range back now. */
-void mv_munmap_drain(void);
 const char *mv_munmap_mode_name(int mode);
 
 /* For pt_reclaim's fresh cores (advice.h, mv_plain_vma_fn): whether the
@@ -60,14 +60,30 @@ const char *mv_munmap_mode_name(int mode);
 int mv_munmap_plain_vma(uintptr_t lo, uintptr_t hi, int *flags);
 void mv_munmap_note_userfaultfd(void);
 
-/* The report's "munmap" object (JSON, trailing comma) and text line;
+/* The report's "munmap" member (JSON, through the emitter) and text line;
  * nothing when no strategy is on (no text line when it did nothing). */
 struct mv_outbuf;
-void mv_munmap_report_json(struct mv_outbuf *o);
+struct mv_emit;
+void mv_munmap_report_json(struct mv_emit *e);
 void mv_munmap_report_text(struct mv_outbuf *o);
 /* The same figures for a report that formats them itself (Prometheus):
  * fn(arg, name, value) for each counter, named as in the JSON object, and
  * *held_bytes. Returns the mode in force; with none (0), fn is not called. */
 int mv_munmap_figures(void (*fn)(void *arg, const char *name, uint64_t value), void *arg, uint64_t *held_bytes);
+
+/* Test hooks, after mv_munmap_start. Give every held range back now. */
+MV_TEST_HOOK void mv_munmap_drain(void);
+/* Switch strategy (everything held is given back first; passthrough takes
+ * the library's calls off this file). */
+MV_TEST_HOOK void mv_munmap_set_mode(int mode);
+/* Zap first or not; keep a recycled range's pages resident or not
+ * (munmap.recycle_resident); whose calls a strategy takes (enum
+ * mv_munmap_callers); the largest recycled range cleared with memset; read
+ * memory pressure from another file. */
+MV_TEST_HOOK void mv_munmap_set_zap_first(int on);
+MV_TEST_HOOK void mv_munmap_set_recycle_resident(int on);
+MV_TEST_HOOK void mv_munmap_set_callers(int callers);
+MV_TEST_HOOK void mv_munmap_set_zero_max(uint64_t bytes);
+MV_TEST_HOOK void mv_munmap_set_psi_path(const char *path);
 
 #endif

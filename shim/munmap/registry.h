@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sys/testhook.h"
 
 #define MV_REG_SLOT_SHIFT 30              /* entries never cross a 1 GiB slot boundary */
 #define MV_REG_SHARDS 256                 /* power of two */
@@ -71,9 +72,8 @@ struct mv_reg_entry {
 	uint32_t origin;    /* the mmap call that made it: one origin lies in one kernel VMA */
 };
 
-/* Set up the shard table (raw mmap). 0, or -1 when out of memory. */
+/* Set up the shard table (own memory). 0, or -1 when out of memory. */
 int mv_reg_init(void);
-int mv_reg_ready(void);
 
 /* A new mapping [a, b): replaces whatever was recorded there. */
 void mv_reg_map(uintptr_t a, uintptr_t b, int prot, int flags);
@@ -110,18 +110,18 @@ uint64_t mv_reg_holders(uintptr_t a, uintptr_t b);
  * mremap carries them to where the range goes. */
 int mv_reg_attrs(uintptr_t a, uintptr_t b, struct mv_reg_entry *out);
 
-/* The entry containing addr. 0, or -1 when addr is unknown. */
-int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
 /* Entries recorded, and how many of them are HELD. */
 void mv_reg_counts(size_t *entries, size_t *held);
 /* Bytes of own memory the registry's tree nodes take now, and at most so far. */
 size_t mv_reg_bytes(size_t *peak);
-/* Check the invariants (search order, heap order of the priorities,
- * disjoint, inside one slot and its shard, merged, counts).
- * Returns 0, or -1 (tests). */
-int mv_reg_check(void);
-/* Forget everything (tests). */
-void mv_reg_reset(void);
+/* The entry containing addr. 0, or -1 when addr is unknown. */
+int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
+/* Test hooks. The shard table is set up. Check the invariants (search order,
+ * heap order of the priorities, disjoint, inside one slot and its shard,
+ * merged, counts): 0, or -1. Forget everything. */
+MV_TEST_HOOK int mv_reg_ready(void);
+MV_TEST_HOOK int mv_reg_check(void);
+MV_TEST_HOOK void mv_reg_reset(void);
 
 /* fork: take every shard lock before, release in both processes after (the
  * child also forgets its MADV_DONTFORK ranges, which it does not have, and

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include "munmap/zero.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
 #define PAGE 4096UL
 #define PM_PRESENT (1ULL << 63)
@@ -13,7 +14,6 @@
 #define PM_EXCLUSIVE (1ULL << 56)
 #define BATCH 512            /* pagemap entries per read: one 2 MiB chunk of address space */
 #define IOV 64               /* pages dropped per process_madvise */
-#define PIDFD_SELF_ (-10000)
 #define MINCORE_MAX (2UL << 20)  /* up to here a mostly resident range is cleared whole */
 
 static int pidfd_self;
@@ -43,7 +43,7 @@ static void drop_flush(struct drops *d)
 	for (unsigned i = 0; i < d->n; i++)
 		want += (long)d->v[i].iov_len;
 	if (pidfd_self && d->n > 1)
-		r = mv_own6(SYS_process_madvise, PIDFD_SELF_, (long)d->v, d->n, MADV_DONTNEED, 0, 0);
+		r = mv_own6(SYS_process_madvise, PIDFD_SELF, (long)d->v, d->n, MADV_DONTNEED, 0, 0);
 	if (r != want) /* failed, or stopped part-way: dropping twice is harmless */
 		for (unsigned i = 0; i < d->n; i++)
 			drop_now(d->v[i].iov_base, d->v[i].iov_len);

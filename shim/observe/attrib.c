@@ -10,6 +10,7 @@
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
 #include "sys/worker.h"
+#include "sys/linux.h"
 
 struct slot {
 	uint64_t hash;           /* 0 empty, 1 being filled, else the stack's hash */
@@ -36,8 +37,8 @@ static __thread struct acc acc __attribute__((tls_model("initial-exec")));
 
 static int is_purge_advice(int a)
 {
-	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_REMOVE || a == 21 /* MADV_PAGEOUT */ ||
-	       a == 24 /* MADV_DONTNEED_LOCKED */;
+	return a == MADV_DONTNEED || a == MADV_FREE || a == MADV_REMOVE || a == MADV_PAGEOUT ||
+	       a == MADV_DONTNEED_LOCKED;
 }
 
 static int is_purge(const struct mv_request *q)
@@ -159,13 +160,7 @@ void mv_attrib_end(struct mv_attrib_sample *s, const struct mv_request *q, long 
 
 static void say(int fd, const char *what)
 {
-	char buf[256];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), fd);
-	mv_out_str(&o, "madvisor: attribution: ");
-	mv_out_str(&o, what);
-	mv_out_str(&o, "; attribution stays off\n");
-	mv_out_flush(&o);
+	mv_out_say(fd, 0, "attribution stays off", "attribution: ", what, NULL);
 }
 
 void mv_attrib_atfork_child(void)

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include "core/options.h"
 #include "core/request.h"
+#include "sys/testhook.h"
 
 #define MV_COUNT_ATTRIB 4     /* bit of mv_hot.counting: purge attribution on */
 #define MV_ATTRIB_DEPTH 12    /* frames kept per stack */
@@ -68,8 +69,8 @@ int mv_unwind_shared(void);              /* the program uses the same libunwind 
 int mv_unwind_backtrace(void **pcs, int max);
 int mv_unwind_proc_name(uintptr_t pc, char *buf, size_t cap, uintptr_t *off);  /* 0 or -1 */
 const char *mv_unwind_library(void);                          /* path loaded */
-/* Replace the unwinder (tests). */
-void mv_unwind_set(int (*backtrace)(void **, int), int (*proc_name)(uintptr_t, char *, size_t, uintptr_t *));
+/* Test hook: replace the unwinder. */
+MV_TEST_HOOK void mv_unwind_set(int (*backtrace)(void **, int), int (*proc_name)(uintptr_t, char *, size_t, uintptr_t *));
 
 /* ---- reports ----------------------------------------------------------------- */
 struct mv_attrib_frame {

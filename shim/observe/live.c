@@ -16,7 +16,6 @@ static struct mv_report live_report; /* the worker's; too large for its stack */
 static struct sigaction previous;
 static int signo;
 static volatile sig_atomic_t pending;
-static uint64_t writes;
 static int complained[2];
 static struct mv_task task = { .name = "live" };
 
@@ -43,7 +42,10 @@ static int write_prom(int fd, void *arg)
 	return mv_report_prom(arg, fd);
 }
 
-int mv_live_replace(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg)
+/* Replace path atomically with what write_fn writes (temporary file in the
+ * same directory, created with mode, then renamed); write_fn returns 0, or -1
+ * when a write failed, which leaves path as it was. Returns 0 or -errno. */
+static int replace_file(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg)
 {
 	char tmp[MV_PATH_MAX + 64];
 	struct mv_outbuf o;
@@ -83,17 +85,7 @@ static void complain_once(int which, const char *key, const char *path, int err)
 	complained[which] = 1;
 	if (!mv_once(MV_ONCE_LIVE + (unsigned)which))
 		return;
-	char buf[MV_PATH_MAX + 128];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, " '");
-	mv_out_str(&o, path);
-	mv_out_str(&o, "': cannot be written (error ");
-	mv_out_i64(&o, -err);
-	mv_out_str(&o, "); live stats not written there\n");
-	mv_out_flush(&o);
+	mv_out_say(2, err, "live stats not written there", key, " '", path, "': cannot be written", NULL);
 }
 
 static void one_file(int which, const char *key, const char *tmpl, int mode, int (*fn)(int, void *))
@@ -105,24 +97,19 @@ static void one_file(int which, const char *key, const char *tmpl, int mode, int
 		complain_once(which, key, tmpl, -ENAMETOOLONG);
 		return;
 	}
-	int r = mv_live_replace(path, mode, fn, &live_report);
+	int r = replace_file(path, mode, fn, &live_report);
 	if (r < 0)
 		complain_once(which, key, path, r);
 }
 
-void mv_live_write(void)
+/* Write the live outputs now. */
+static void write_now(void)
 {
 	const struct mv_options *o = opts ? opts : &mv_rt.opt;
 	mv_report_gather(&live_report, o, &mv_rt.allocator, mv_rt.start_ns);
 	one_file(0, "live_file", o->live_file, 0600, write_json);
 	/* node_exporter reads the Prometheus file under its own user. */
 	one_file(1, "live_prom_file", o->live_prom_file, 0644, write_prom);
-	__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
-}
-
-uint64_t mv_live_writes(void)
-{
-	return __atomic_load_n(&writes, __ATOMIC_RELAXED);
 }
 
 static void run(void *arg, uint64_t now)
@@ -141,11 +128,10 @@ static void run(void *arg, uint64_t now)
 	started = 1;
 	last = now;
 	if (files) {
-		mv_live_write();
+		write_now();
 	} else if (signalled) {
 		mv_report_gather(&live_report, opts, &mv_rt.allocator, mv_rt.start_ns);
 		mv_report_text(&live_report, 2);
-		__atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -168,7 +154,7 @@ int mv_live_start(const struct mv_options *o, int fd)
 		sigemptyset(&sa.sa_mask);
 		signo = sigs[o->live_signal];
 		if (sigaction(signo, &sa, &previous) != 0) {
-			mv_out_stderr("madvisor: live_signal: cannot install the handler; live stats on signal are off\n");
+			mv_out_say(2, 0, "live stats on signal are off", "live_signal: cannot install the handler", NULL);
 			signo = 0;
 		}
 	}

@@ -19,13 +19,5 @@ enum mv_live_signal { MV_LIVE_SIG_OFF, MV_LIVE_SIG_USR1, MV_LIVE_SIG_USR2 };
 
 /* Start live stats if the options ask for them (constructor). 0 or -1. */
 int mv_live_start(const struct mv_options *o, int fd);
-/* Write the live outputs now (what the worker does; for tests). */
-void mv_live_write(void);
-/* Rewrites done so far. */
-uint64_t mv_live_writes(void);
-/* Replace path atomically with what write_fn writes (temporary file in the
- * same directory, created with mode, then renamed); write_fn returns 0, or -1
- * when a write failed, which leaves path as it was. Returns 0 or -errno. */
-int mv_live_replace(const char *path, int mode, int (*write_fn)(int fd, void *arg), void *arg);
 
 #endif

@@ -35,42 +35,21 @@ double mv_report_kernel_ns(const struct mv_report *r, const struct mv_stat_row *
 	return per_call * (double)row->calls;
 }
 
-static const char *errno_text(int e)
+/* Why mv_outfile_open failed (outfile.h: it does not follow a symbolic
+ * link and takes only regular files). */
+static const char *open_error(int e)
 {
-	switch (e) {
-	case ELOOP:
+	const char *text = mv_out_errno_text(e);
+	if (e == ELOOP)
 		return "is a symbolic link (not followed)";
-	case EACCES:
-		return "permission denied";
-	case ENOENT:
-		return "no such directory";
-	case EINVAL:
+	if (e == EINVAL)
 		return "not a regular file";
-	case ENAMETOOLONG:
-		return "path too long";
-	case EISDIR:
-		return "is a directory";
-	case EROFS:
-		return "read-only file system";
-	case ENOSPC:
-		return "no space left on device";
-	}
-	return "cannot be created";
+	return text ? text : "cannot be created";
 }
 
 static void complain(const char *key, const char *path, const char *why)
 {
-	char buf[MV_PATH_MAX + 160];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), -1);
-	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, key);
-	mv_out_str(&o, " '");
-	mv_out_str(&o, path);
-	mv_out_str(&o, "': ");
-	mv_out_str(&o, why);
-	mv_out_str(&o, "; report not written\n");
-	mv_out_stderr(mv_out_cstr(&o));
+	mv_out_say(2, 0, "report not written", key, " '", path, "': ", why, NULL);
 }
 
 /* Open a report file named by option `key` (its name left in path), or
@@ -83,7 +62,7 @@ static int open_for(const char *key, const char *tmpl, long pid, char *path, siz
 	}
 	int fd = mv_outfile_open(path);
 	if (fd < 0) {
-		complain(key, path, errno_text(-fd));
+		complain(key, path, open_error(-fd));
 		return -1;
 	}
 	return fd;

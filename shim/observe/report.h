@@ -40,7 +40,8 @@ int mv_report_text(const struct mv_report *r, int fd);
 int mv_report_json(const struct mv_report *r, int fd);
 /* Sections of the allocator integration, inside the JSON object and the
  * table (report_alloc.c), and the whole report in Prometheus text format. */
-void mv_report_json_alloc(struct mv_outbuf *o, const struct mv_report *r);
+struct mv_emit;
+void mv_report_json_alloc(struct mv_emit *e, const struct mv_report *r);
 void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r);
 int mv_report_prom(const struct mv_report *r, int fd);
 

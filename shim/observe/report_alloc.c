@@ -3,172 +3,167 @@
  * the table. Fields are documented in README.md and docs/stats.schema.json. */
 #include "observe/report.h"
 #include <string.h>
-#include "sys/outbuf.h"
+#include "sys/emit.h"
 
-static void key(struct mv_outbuf *o, const char *k)
+static void stats_obj(struct mv_emit *e, const struct mv_alloc_stats *s)
 {
-	mv_out_json_str(o, k);
-	mv_out_char(o, ':');
+	mv_emit_object(e, "stats");
+	mv_emit_count(e, "resident", s->resident);
+	mv_emit_count(e, "active", s->active);
+	mv_emit_count(e, "allocated", s->allocated);
+	mv_emit_count(e, "mapped", s->mapped);
+	mv_emit_count(e, "retained", s->retained);
+	mv_emit_count(e, "dirty", s->dirty);
+	mv_emit_count(e, "muzzy", s->muzzy);
+	mv_emit_count(e, "free_resident", s->free_resident);
+	mv_emit_object(e, "raw");
+	for (int i = 0; i < s->nprops; i++)
+		mv_emit_u64(e, s->props[i].name, s->props[i].value);
+	mv_emit_end(e);
+	mv_emit_end(e);
 }
 
-/* A byte figure, or null when the allocator does not tell. */
-static void num_or_null(struct mv_outbuf *o, const char *k, int64_t v, int comma)
+static void api_obj(struct mv_emit *e, const struct mv_alloc_report *a)
 {
-	key(o, k);
-	if (v < 0)
-		mv_out_str(o, "null");
-	else
-		mv_out_i64(o, v);
-	if (comma)
-		mv_out_char(o, ',');
-}
-
-static void str_or_null(struct mv_outbuf *o, const char *k, const char *v, int comma)
-{
-	key(o, k);
-	if (v)
-		mv_out_json_str(o, v);
-	else
-		mv_out_str(o, "null");
-	if (comma)
-		mv_out_char(o, ',');
-}
-
-static void adaptive_obj(struct mv_outbuf *o, const struct mv_adaptive_report *a);
-static void attrib_obj(struct mv_outbuf *o, const struct mv_attrib_report *a);
-
-static void stats_obj(struct mv_outbuf *o, const struct mv_alloc_stats *s)
-{
-	mv_out_char(o, '{');
-	num_or_null(o, "resident", s->resident, 1);
-	num_or_null(o, "active", s->active, 1);
-	num_or_null(o, "allocated", s->allocated, 1);
-	num_or_null(o, "mapped", s->mapped, 1);
-	num_or_null(o, "retained", s->retained, 1);
-	num_or_null(o, "dirty", s->dirty, 1);
-	num_or_null(o, "muzzy", s->muzzy, 1);
-	num_or_null(o, "free_resident", s->free_resident, 1);
-	key(o, "raw");
-	mv_out_char(o, '{');
-	for (int i = 0; i < s->nprops; i++) {
-		if (i)
-			mv_out_char(o, ',');
-		key(o, s->props[i].name);
-		mv_out_u64(o, s->props[i].value);
-	}
-	mv_out_str(o, "}}");
-}
-
-void mv_report_json_alloc(struct mv_outbuf *o, const struct mv_report *r)
-{
-	const struct mv_alloc_report *a = &r->alloc_api;
-	key(o, "allocator_api");
-	mv_out_char(o, '{');
-	key(o, "available");
-	mv_out_str(o, a->bound ? "true," : "false,");
-	str_or_null(o, "purge", a->purge_name, 1);
-	str_or_null(o, "note", a->note, 1);
-	key(o, "stats");
+	mv_emit_object(e, "allocator_api");
+	mv_emit_bool(e, "available", a->bound);
+	mv_emit_str(e, "purge", a->purge_name);
+	mv_emit_str(e, "note", a->note);
 	if (a->have_stats)
-		stats_obj(o, &a->stats);
+		stats_obj(e, &a->stats);
 	else
-		mv_out_str(o, "null");
-	mv_out_char(o, ',');
-	key(o, "knobs");
-	mv_out_char(o, '{');
+		mv_emit_null(e, "stats");
+	mv_emit_object(e, "knobs");
 	for (int i = 0; i < a->nknobs; i++) {
 		const struct mv_alloc_knob_value *k = &a->knobs[i];
-		if (i)
-			mv_out_char(o, ',');
-		key(o, k->key);
-		mv_out_char(o, '{');
-		key(o, "value");
+		mv_emit_object(e, k->key);
 		if (k->known)
-			mv_out_i64(o, k->value);
+			mv_emit_i64(e, "value", k->value);
 		else
-			mv_out_str(o, "null");
-		mv_out_str(o, k->requested ? ",\"requested\":true" : ",\"requested\":false");
-		mv_out_str(o, k->applied ? ",\"applied\":true}" : ",\"applied\":false}");
+			mv_emit_null(e, "value");
+		mv_emit_bool(e, "requested", k->requested);
+		mv_emit_bool(e, "applied", k->applied);
+		mv_emit_end(e);
 	}
-	mv_out_str(o, "},");
-	key(o, "purges");
-	mv_out_u64(o, a->purges);
-	mv_out_char(o, ',');
-	key(o, "purge_ns");
-	mv_out_u64(o, a->purge_ns);
-	mv_out_str(o, "},");
-	adaptive_obj(o, &r->adaptive);
-	attrib_obj(o, r->attrib);
+	mv_emit_end(e);
+	mv_emit_u64(e, "purges", a->purges);
+	mv_emit_u64(e, "purge_ns", a->purge_ns);
+	mv_emit_end(e);
 }
 
-static void u64_kv(struct mv_outbuf *o, const char *k, uint64_t v, int comma)
+static void adaptive_obj(struct mv_emit *e, const struct mv_adaptive_report *a)
 {
-	key(o, k);
-	mv_out_u64(o, v);
-	if (comma)
-		mv_out_char(o, ',');
-}
-
-static void adaptive_obj(struct mv_outbuf *o, const struct mv_adaptive_report *a)
-{
-	key(o, "adaptive");
+	mv_emit_object(e, "adaptive");
+	mv_emit_bool(e, "enabled", a->enabled);
 	if (!a->enabled) {
-		mv_out_str(o, "{\"enabled\":false},");
+		mv_emit_end(e);
 		return;
 	}
 	const struct mv_adapt_state *s = &a->state;
 	const struct mv_pressure *p = &a->last;
-	mv_out_str(o, "{\"enabled\":true,");
-	str_or_null(o, "state", s->purging ? "purging" : "relaxed", 1);
-	str_or_null(o, "reason", mv_adapt_reason_name(s->reason), 1);
-	key(o, "eager");
-	mv_out_str(o, s->eager ? "true," : "false,");
-	u64_kv(o, "interval_ms", a->interval_ms, 1);
-	u64_kv(o, "idle_ms", a->idle_ms, 1);
-	str_or_null(o, "psi_file", a->psi_path, 1);
-	key(o, "cgroup");
+	mv_emit_str(e, "state", s->purging ? "purging" : "relaxed");
+	mv_emit_str(e, "reason", mv_adapt_reason_name(s->reason));
+	mv_emit_bool(e, "eager", s->eager);
+	mv_emit_u64(e, "interval_ms", a->interval_ms);
+	mv_emit_u64(e, "idle_ms", a->idle_ms);
+	mv_emit_str(e, "psi_file", a->psi_path);
 	if (p->cg_version) {
-		mv_out_char(o, '{');
-		u64_kv(o, "version", (uint64_t)p->cg_version, 1);
-		str_or_null(o, "dir", a->cg_dir, 1);
-		num_or_null(o, "current", p->cg_current, 1);
-		num_or_null(o, "high", p->cg_high, 1);
-		num_or_null(o, "max", p->cg_max, 1);
-		num_or_null(o, "high_events", p->cg_high_events, 0);
-		mv_out_str(o, "},");
+		mv_emit_object(e, "cgroup");
+		mv_emit_u64(e, "version", (uint64_t)p->cg_version);
+		mv_emit_str(e, "dir", a->cg_dir);
+		mv_emit_count(e, "current", p->cg_current);
+		mv_emit_count(e, "high", p->cg_high);
+		mv_emit_count(e, "max", p->cg_max);
+		mv_emit_count(e, "high_events", p->cg_high_events);
+		mv_emit_end(e);
 	} else {
-		mv_out_str(o, "null,");
+		mv_emit_null(e, "cgroup");
 	}
-	key(o, "psi_some_avg10");
-	if (p->psi_ok)
-		mv_out_fixed(o, p->some_avg10 / 100.0, 2);
-	else
-		mv_out_str(o, "null");
-	mv_out_char(o, ',');
-	key(o, "psi_full_avg10");
-	if (p->psi_ok)
-		mv_out_fixed(o, p->full_avg10 / 100.0, 2);
-	else
-		mv_out_str(o, "null");
-	mv_out_char(o, ',');
-	num_or_null(o, "rss", a->last_rss, 1);
-	num_or_null(o, "free_resident", a->last_free, 1);
-	u64_kv(o, "steps", s->steps, 1);
-	u64_kv(o, "episodes", s->episodes, 1);
-	u64_kv(o, "purges", s->purges, 1);
-	u64_kv(o, "purged_bytes", s->purged_bytes, 1);
-	u64_kv(o, "skipped_small", s->skipped_small, 1);
-	u64_kv(o, "skipped_budget", s->skipped_budget, 1);
-	key(o, "quiet_ms");
+	if (p->psi_ok) {
+		mv_emit_fixed(e, "psi_some_avg10", p->some_avg10 / 100.0, 2);
+		mv_emit_fixed(e, "psi_full_avg10", p->full_avg10 / 100.0, 2);
+	} else {
+		mv_emit_null(e, "psi_some_avg10");
+		mv_emit_null(e, "psi_full_avg10");
+	}
+	mv_emit_count(e, "rss", a->last_rss);
+	mv_emit_count(e, "free_resident", a->last_free);
+	mv_emit_u64(e, "steps", s->steps);
+	mv_emit_u64(e, "episodes", s->episodes);
+	mv_emit_u64(e, "purges", s->purges);
+	mv_emit_u64(e, "purged_bytes", s->purged_bytes);
+	mv_emit_u64(e, "skipped_small", s->skipped_small);
+	mv_emit_u64(e, "skipped_budget", s->skipped_budget);
 	if (a->idle_ms && s->activity_seen)
-		mv_out_u64(o, s->quiet_ns / 1000000u);
+		mv_emit_u64(e, "quiet_ms", s->quiet_ns / 1000000u);
 	else
-		mv_out_str(o, "null");
-	mv_out_char(o, ',');
-	u64_kv(o, "idle_purges", s->idle_purges, 1);
-	u64_kv(o, "idle_purged_bytes", s->idle_purged_bytes, 1);
-	u64_kv(o, "cpu_ns", s->cpu_ns, 0);
-	mv_out_str(o, "},");
+		mv_emit_null(e, "quiet_ms");
+	mv_emit_u64(e, "idle_purges", s->idle_purges);
+	mv_emit_u64(e, "idle_purged_bytes", s->idle_purged_bytes);
+	mv_emit_u64(e, "cpu_ns", s->cpu_ns);
+	mv_emit_end(e);
+}
+
+static void attrib_obj(struct mv_emit *e, const struct mv_attrib_report *a)
+{
+	mv_emit_object(e, "attribution");
+	mv_emit_bool(e, "enabled", a != NULL);
+	if (!a) {
+		mv_emit_end(e);
+		return;
+	}
+	mv_emit_str(e, "unwinder", mv_unwind_library());
+	mv_emit_u64(e, "every", a->every);
+	mv_emit_u64(e, "every_bytes", a->bytes_every);
+	mv_emit_u64(e, "samples", a->samples);
+	mv_emit_u64(e, "dropped_samples", a->dropped_samples);
+	mv_emit_u64(e, "dropped_calls", a->dropped_calls);
+	mv_emit_u64(e, "calls", a->total_calls);
+	mv_emit_u64(e, "bytes", a->total_bytes);
+	mv_emit_u64(e, "stacks", (uint64_t)a->distinct);
+	mv_emit_array(e, "sites");
+	for (int i = 0; i < a->nsites; i++) {
+		const struct mv_attrib_site *s = &a->sites[i];
+		mv_emit_object(e, NULL);
+		mv_emit_u64(e, "calls", s->calls);
+		mv_emit_u64(e, "bytes", s->bytes);
+		mv_emit_u64(e, "kernel_ns", s->kernel_ns);
+		mv_emit_u64(e, "samples", s->samples);
+		mv_emit_bool(e, "worker", s->worker);
+		mv_emit_array(e, "frames");
+		for (int f = 0; f < s->nframes; f++) {
+			const struct mv_attrib_frame *fr = &s->frames[f];
+			char pc[24];
+			struct mv_outbuf t;
+			mv_out_init(&t, pc, sizeof(pc), -1);
+			mv_out_hex(&t, fr->pc);
+			mv_emit_object(e, NULL);
+			mv_emit_str(e, "pc", mv_out_cstr(&t));
+			mv_emit_str(e, "object", fr->object[0] ? fr->object : NULL);
+			mv_emit_str(e, "symbol", fr->symbol[0] ? fr->symbol : NULL);
+			mv_emit_u64(e, "offset", fr->offset);
+			mv_emit_end(e);
+		}
+		mv_emit_end(e);
+		mv_emit_end(e);
+	}
+	mv_emit_end(e);
+	static const char *const lists[] = { "top_by_calls", "top_by_bytes", "top_by_kernel_ns" };
+	const int *idx[] = { a->by_calls, a->by_bytes, a->by_time };
+	for (int l = 0; l < 3; l++) {
+		mv_emit_array(e, lists[l]);
+		for (int i = 0; i < a->top; i++)
+			mv_emit_i64(e, NULL, idx[l][i]);
+		mv_emit_end(e);
+	}
+	mv_emit_end(e);
+}
+
+void mv_report_json_alloc(struct mv_emit *e, const struct mv_report *r)
+{
+	api_obj(e, &r->alloc_api);
+	adaptive_obj(e, &r->adaptive);
+	attrib_obj(e, r->attrib);
 }
 
 static void frame_text(struct mv_outbuf *o, const struct mv_attrib_frame *f)
@@ -189,71 +184,6 @@ static void frame_text(struct mv_outbuf *o, const struct mv_attrib_frame *f)
 	} else {
 		mv_out_hex(o, f->pc);
 	}
-}
-
-static void attrib_obj(struct mv_outbuf *o, const struct mv_attrib_report *a)
-{
-	key(o, "attribution");
-	if (!a) {
-		mv_out_str(o, "{\"enabled\":false},");
-		return;
-	}
-	mv_out_str(o, "{\"enabled\":true,");
-	str_or_null(o, "unwinder", mv_unwind_library(), 1);
-	u64_kv(o, "every", a->every, 1);
-	u64_kv(o, "every_bytes", a->bytes_every, 1);
-	u64_kv(o, "samples", a->samples, 1);
-	u64_kv(o, "dropped_samples", a->dropped_samples, 1);
-	u64_kv(o, "dropped_calls", a->dropped_calls, 1);
-	u64_kv(o, "calls", a->total_calls, 1);
-	u64_kv(o, "bytes", a->total_bytes, 1);
-	u64_kv(o, "stacks", (uint64_t)a->distinct, 1);
-	key(o, "sites");
-	mv_out_char(o, '[');
-	for (int i = 0; i < a->nsites; i++) {
-		const struct mv_attrib_site *s = &a->sites[i];
-		if (i)
-			mv_out_char(o, ',');
-		mv_out_char(o, '{');
-		u64_kv(o, "calls", s->calls, 1);
-		u64_kv(o, "bytes", s->bytes, 1);
-		u64_kv(o, "kernel_ns", s->kernel_ns, 1);
-		u64_kv(o, "samples", s->samples, 1);
-		key(o, "worker");
-		mv_out_str(o, s->worker ? "true," : "false,");
-		key(o, "frames");
-		mv_out_char(o, '[');
-		for (int f = 0; f < s->nframes; f++) {
-			const struct mv_attrib_frame *fr = &s->frames[f];
-			char pc[24];
-			struct mv_outbuf t;
-			mv_out_init(&t, pc, sizeof(pc), -1);
-			mv_out_hex(&t, fr->pc);
-			if (f)
-				mv_out_char(o, ',');
-			mv_out_char(o, '{');
-			str_or_null(o, "pc", mv_out_cstr(&t), 1);
-			str_or_null(o, "object", fr->object[0] ? fr->object : NULL, 1);
-			str_or_null(o, "symbol", fr->symbol[0] ? fr->symbol : NULL, 1);
-			u64_kv(o, "offset", fr->offset, 0);
-			mv_out_char(o, '}');
-		}
-		mv_out_str(o, "]}");
-	}
-	mv_out_str(o, "],");
-	static const char *const lists[] = { "top_by_calls", "top_by_bytes", "top_by_kernel_ns" };
-	const int *idx[] = { a->by_calls, a->by_bytes, a->by_time };
-	for (int l = 0; l < 3; l++) {
-		key(o, lists[l]);
-		mv_out_char(o, '[');
-		for (int i = 0; i < a->top; i++) {
-			if (i)
-				mv_out_char(o, ',');
-			mv_out_i64(o, idx[l][i]);
-		}
-		mv_out_str(o, l < 2 ? "]," : "]");
-	}
-	mv_out_str(o, "},");
 }
 
 static void bytes_h(struct mv_outbuf *o, int64_t b)

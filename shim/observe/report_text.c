@@ -130,10 +130,10 @@ int mv_report_text(const struct mv_report *r, int fd)
 	}
 	if (!any)
 		mv_out_str(&o, "madvisor: (no calls seen)\n");
-	if (mv_hot.policy.active) {
+	if (mv_hot.advice.active) {
 			mv_out_str(&o, "madvisor: policy madvise:");
-		mv_out_str(&o, mv_madvise_mode_name(mv_hot.policy.madvise_mode));
-		mv_out_str(&o, mv_hot.policy.pt_reclaim ? ", pt_reclaim:true" : ", pt_reclaim:false");
+		mv_out_str(&o, mv_madvise_mode_name(mv_hot.advice.madvise_mode));
+		mv_out_str(&o, mv_hot.advice.pt_reclaim ? ", pt_reclaim:true" : ", pt_reclaim:false");
 		for (int i = 0; i < MV_POL_COUNT; i++) {
 			mv_out_str(&o, i ? ", " : ": ");
 			mv_out_str(&o, mv_stats_policy_name(i));

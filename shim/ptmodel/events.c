@@ -1,4 +1,4 @@
-/* ptmodel_events.c - what each intercepted call does to the page tables.
+/* events.c - what each intercepted call does to the page tables.
  *
  * The kernel rules (Linux 6.14+ with PT_RECLAIM, measured on 6.18):
  *  - munmap, and the unmap part of mmap(MAP_FIXED) and mremap, free a PTE
@@ -13,16 +13,15 @@
  * purged between two samples still left its table behind). */
 #include <sys/mman.h>
 #include "core/hot.h"
+#include "core/split.h"
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
 #include "sys/rawsys.h"
 #include "core/trace.h"
+#include "sys/linux.h"
 
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
-#define RESERVE_EDGES (64ul << 20) /* as ptmodel_sample.c's NONE_SCAN_MAX */
-#define HUGE_EDGES (256ul << 30)   /* as ptmodel_sample.c's SCAN_MAX */
+#define RESERVE_EDGES (64ul << 20) /* as sample.c's NONE_SCAN_MAX */
+#define HUGE_EDGES (256ul << 30)   /* as sample.c's SCAN_MAX */
 #define PRECHECK_MAX 8 /* regions checked in pagemap per call, at most */
 
 int mv_ptm_pt_reclaim;
@@ -114,7 +113,7 @@ static void map_range(uintptr_t lo, uintptr_t hi, int populate)
 	}
 }
 
-void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot)
+static void on_mmap(uintptr_t addr, size_t len, int flags, int prot)
 {
 	uintptr_t hi = page_up(addr + len);
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
@@ -130,14 +129,14 @@ void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot)
 	map_range(addr, hi, (flags & (MAP_POPULATE | MAP_LOCKED)) != 0);
 }
 
-void mv_ptm_on_munmap(uintptr_t addr, size_t len)
+static void on_munmap(uintptr_t addr, size_t len)
 {
 	unmap_range(addr, page_up(addr + len));
 }
 
 /* Regions of [lo, hi) whose table the model does not know of but which hold
  * pages now: the table exists and the coming zap may leave it behind. */
-void mv_ptm_before_zap(uintptr_t lo, size_t len, int advice)
+static void before_zap(uintptr_t lo, size_t len, int advice)
 {
 	uintptr_t hi = page_up(lo + len);
 	uint64_t e[512];
@@ -167,7 +166,7 @@ void mv_ptm_before_zap(uintptr_t lo, size_t len, int advice)
 	}
 }
 
-void mv_ptm_on_zap(uintptr_t lo, size_t len, int advice)
+static void on_zap(uintptr_t lo, size_t len, int advice)
 {
 	if (advice != MADV_DONTNEED && advice != MADV_DONTNEED_LOCKED)
 		return; /* MADV_FREE: pages stay until reclaim; the table always stays */
@@ -192,7 +191,7 @@ void mv_ptm_on_zap(uintptr_t lo, size_t len, int advice)
 	}
 }
 
-void mv_ptm_on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags)
+static void on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags)
 {
 	uintptr_t ohi = page_up(old + old_len);
 	if (new_addr == old) {
@@ -228,7 +227,7 @@ void mv_ptm_on_fork_child(void)
 {
 	/* The child's tables: copied for VMAs with anonymous pages (even empty
 	 * ones), faulted in lazily for the rest; the next sample drops those
-	 * outside writable private VMAs (ptmodel_sample.c). Visitors and the
+	 * outside writable private VMAs (sample.c). Visitors and the
 	 * sweep's handshake were the parent's threads'. */
 	mv_ptm_sample_after_fork();
 	for (struct mv_ptm_pmd *p = mv_ptm_first(); p; p = p->next) {
@@ -312,53 +311,37 @@ int mv_ptm_before(const struct mv_request *q)
 			enter(s[2], s[3]);
 	}
 	if (q->kind == MV_MADVISE && is_zap(q->advice))
-		mv_ptm_before_zap((uintptr_t)q->addr, q->len, q->advice);
+		before_zap((uintptr_t)q->addr, q->len, q->advice);
 	else if (q->kind == MV_PROCESS_MADVISE && is_zap(q->advice) && q->iov)
 		for (size_t i = 0; i < q->vlen && i < 64; i++)
-			mv_ptm_before_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
+			before_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
 	else if (q->kind == MV_MUNMAP) {
 		/* Only the ragged edges can keep their table. */
 		uintptr_t a = (uintptr_t)q->addr, e = page_up(a + q->len);
 		uintptr_t first_end = (a | (MV_PTM_PTE_SPAN - 1)) + 1;
 		if ((a & (MV_PTM_PTE_SPAN - 1)) || e < first_end)
-			mv_ptm_before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
+			before_zap(a, (first_end < e ? first_end : e) - a, MADV_FREE);
 		if ((e & (MV_PTM_PTE_SPAN - 1)) && (e & ~(MV_PTM_PTE_SPAN - 1)) > a)
-			mv_ptm_before_zap(e & ~(MV_PTM_PTE_SPAN - 1), e & (MV_PTM_PTE_SPAN - 1), MADV_FREE);
+			before_zap(e & ~(MV_PTM_PTE_SPAN - 1), e & (MV_PTM_PTE_SPAN - 1), MADV_FREE);
 	}
 	return excl;
 }
 
-/* An allocator's purge as the policy sent it (policy.c: the advice may be
+/* A purge as the advice transforms sent it (core/split.h: the advice may be
  * converted, and with pt_reclaim the whole 2 MiB core goes as one DONTNEED
  * or, on kernels without PT_RECLAIM, as a fresh mapping). */
-static void policy_zap(const struct mv_policy *p, const struct mv_request *q)
+static void advice_zap(const struct mv_advice *p, const struct mv_request *q)
 {
-	int asked = q->advice, edge = asked;
-	uintptr_t a = (uintptr_t)q->addr, len = page_up(q->len);
-	if (asked != MADV_FREE && asked != MADV_DONTNEED) {
-		mv_ptm_on_zap(a, q->len, asked);
-		return;
+	struct mv_split s;
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, mv_advice_from_allocator(p, q->caller), &s);
+	if (!s.n)
+		on_zap((uintptr_t)q->addr, q->len, q->advice);
+	for (int i = 0; i < s.n; i++) {
+		if (s.part[i].advice == MV_SPLIT_REMAP) /* a fresh mapping over the core: its tables go */
+			on_mmap(s.part[i].addr, s.part[i].len, s.remap_flags | MAP_FIXED, PROT_READ | PROT_WRITE);
+		else
+			on_zap(s.part[i].addr, s.part[i].len, s.part[i].advice);
 	}
-	if (p->madvise_mode == MV_MADVISE_FREE_TO_DONTNEED && asked == MADV_FREE)
-		edge = MADV_DONTNEED;
-	else if (p->madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && asked == MADV_DONTNEED)
-		edge = MADV_FREE;
-	int core = p->pt_reclaim == MV_PTR_MADVISE ? MADV_DONTNEED : edge;
-	uintptr_t lo = (a + MV_PTM_PTE_SPAN - 1) & ~(MV_PTM_PTE_SPAN - 1), hi = (a + len) & ~(MV_PTM_PTE_SPAN - 1);
-	int flags = 0;
-	int remap = p->pt_reclaim == MV_PTR_REMAP && hi > lo && p->plain_vma(lo, hi, &flags);
-	if ((core == edge && !remap) || hi <= lo) {
-		mv_ptm_on_zap(a, len, edge);
-		return;
-	}
-	if (lo > a)
-		mv_ptm_on_zap(a, lo - a, edge);
-	if (remap) /* a fresh mapping over the core: its tables go */
-		mv_ptm_on_mmap(lo, hi - lo, flags | MAP_FIXED, PROT_READ | PROT_WRITE);
-	else
-		mv_ptm_on_zap(lo, hi - lo, core);
-	if (a + len > hi)
-		mv_ptm_on_zap(hi, a + len - hi, edge);
 }
 
 void mv_ptm_after(const struct mv_request *q, long r, int excl)
@@ -369,24 +352,24 @@ void mv_ptm_after(const struct mv_request *q, long r, int excl)
 		__atomic_fetch_add(&events, 1, __ATOMIC_RELAXED);
 		switch (q->kind) {
 		case MV_MMAP:
-			mv_ptm_on_mmap((uintptr_t)r, q->len, q->flags, q->prot);
+			on_mmap((uintptr_t)r, q->len, q->flags, q->prot);
 			break;
 		case MV_MUNMAP:
-			mv_ptm_on_munmap((uintptr_t)q->addr, q->len);
+			on_munmap((uintptr_t)q->addr, q->len);
 			break;
 		case MV_MREMAP:
-			mv_ptm_on_mremap((uintptr_t)q->addr, q->len, (uintptr_t)r, q->new_len, q->flags);
+			on_mremap((uintptr_t)q->addr, q->len, (uintptr_t)r, q->new_len, q->flags);
 			break;
 		case MV_MADVISE: /* posix_madvise's POSIX_MADV_DONTNEED does nothing on Linux */
-			if (mv_policy_applies(&mv_hot.policy, q))
-				policy_zap(&mv_hot.policy, q);
+			if (mv_advice_applies(&mv_hot.advice, q))
+				advice_zap(&mv_hot.advice, q);
 			else
-				mv_ptm_on_zap((uintptr_t)q->addr, q->len, q->advice);
+				on_zap((uintptr_t)q->addr, q->len, q->advice);
 			break;
 		case MV_PROCESS_MADVISE:
 			if (q->iov)
 				for (size_t i = 0; i < q->vlen; i++)
-					mv_ptm_on_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
+					on_zap((uintptr_t)q->iov[i].iov_base, q->iov[i].iov_len, q->advice);
 			break;
 		default:
 			break;

@@ -1,4 +1,4 @@
-/* ptmodel_hook.h - the page-table model's entry points for the library.
+/* hook.h - the page-table model's entry points for the library.
  *
  * mv_handle() calls mv_ptm_before() and mv_ptm_after() around every call
  * when the model is on (mv_hot.counting has MV_COUNT_MODEL set and
@@ -21,7 +21,7 @@ extern int mv_ptm_exclusive;   /* address-space calls wait for the sweep */
 int mv_ptm_before(const struct mv_request *q);
 void mv_ptm_after(const struct mv_request *q, long result, int excl);
 
-/* --- sampling (ptmodel_sample.c) --- */
+/* --- sampling (sample.c) --- */
 /* Run one full pass now, whatever the budget (tests, the report). */
 void mv_ptm_sample_all(void);
 /* Completed passes and CPU time spent sampling. */
@@ -32,7 +32,7 @@ void mv_ptm_sample_after_fork(void);
 /* The worker's task: a pass, continued across runs within budget_pct % of one CPU. */
 void mv_ptm_sample_task(void *arg, uint64_t now_ns);
 
-/* --- start-up (ptmodel_start.c) --- */
+/* --- start-up (start.c) --- */
 struct mv_options;
 struct mv_probe;
 /* Turn the model (and the sweep) on as the options say, for the kernel k
@@ -41,10 +41,11 @@ struct mv_probe;
 int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stderr_fd);
 void mv_ptm_atfork_child(void);
 int mv_ptm_enabled(void);
-/* The report's "ptmodel" object (JSON, trailing comma) and text line; a
+/* The report's "ptmodel" member (JSON, through the emitter) and text line; a
  * final sample first. Nothing when the model is off. */
 struct mv_outbuf;
-void mv_ptm_report_json(struct mv_outbuf *o);
+struct mv_emit;
+void mv_ptm_report_json(struct mv_emit *e);
 void mv_ptm_report_text(struct mv_outbuf *o);
 
 #endif

@@ -1,4 +1,4 @@
-/* ptmodel.h - a model of the process's page tables, after the pte_ref design.
+/* model.h - a model of the process's page tables, after the pte_ref design.
  *
  * One word per PTE table (2 MiB of address space, a "region") holds the
  * number of populated entries plus the number of visitors (pte_ref's
@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "sys/testhook.h"
 
 #define MV_PTM_PAGE 4096ul
 #define MV_PTM_PTE_SPAN (2ul << 20)      /* address space one PTE table maps */
@@ -100,8 +101,9 @@ static inline uint64_t mv_ptm_refs(uint64_t w)
 }
 /* A visitor that knows the node is alive (it holds another reference). */
 void mv_ptm_get(struct mv_ptm_node *n);
-/* A visitor only if the count is not zero (the node is alive). 1 or 0. */
-int mv_ptm_try_get(struct mv_ptm_node *n);
+/* Test hook: a visitor only if the count is not zero (the node is alive).
+ * 1 or 0. */
+MV_TEST_HOOK int mv_ptm_try_get(struct mv_ptm_node *n);
 /* Drop a visitor. Returns 1 when this put made the node die (count 0). */
 int mv_ptm_put(struct mv_ptm_node *n);
 /* k more populated entries (capped at 512); a populated entry needs a table. */
@@ -167,12 +169,7 @@ int mv_ptm_region_write(struct mv_ptm_pmd *p, unsigned idx, uintptr_t kind, cons
  * 0 not (write the regions one by one). */
 int mv_ptm_group_write(struct mv_ptm_pmd *p, unsigned g, uint64_t full);
 
-/* --- events (after a call succeeded; `before` hooks run first) ------------ */
-void mv_ptm_on_mmap(uintptr_t addr, size_t len, int flags, int prot);
-void mv_ptm_on_munmap(uintptr_t addr, size_t len);
-void mv_ptm_before_zap(uintptr_t addr, size_t len, int advice);
-void mv_ptm_on_zap(uintptr_t addr, size_t len, int advice);
-void mv_ptm_on_mremap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int flags);
+/* --- events (events.c; the calls reach it through hook.h) ----------------- */
 void mv_ptm_on_fork_child(void);
 /* Event counters. */
 uint64_t mv_ptm_events(void);

@@ -1,4 +1,4 @@
-/* ptmodel_sample.c - population knowledge from /proc/self/maps and pagemap.
+/* sample.c - population knowledge from /proc/self/maps and pagemap.
  *
  * A pass reads the VMA list, rewrites the model's mapping and boundary bits
  * for every 1 GiB that saw no event meanwhile, then reads pagemap VMA by VMA
@@ -23,7 +23,7 @@
 #define NONE_SCAN_MAX (64ul << 20) /* PROT_NONE VMAs read up to this size */
 #define SCAN_MAX (256ul << 30)     /* any VMA: larger ones (pieces of a sanitizer's shadow,
 				      say) are tracked at their edges only, as in
-				      ptmodel_events.c; reading every entry of such a VMA
+				      events.c; reading every entry of such a VMA
 				      would cost seconds per pass */
 #define USER_TOP (1ul << 47)
 

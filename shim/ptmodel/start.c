@@ -1,8 +1,8 @@
-/* ptmodel_start.c - turning the page-table model and the sweep on, fork, and
+/* start.c - turning the page-table model and the sweep on, fork, and
  * the "ptmodel" part of the stats report. */
 #include "core/hot.h"
 #include "core/options.h"
-#include "sys/outbuf.h"
+#include "sys/emit.h"
 #include "sys/once.h"
 #include "sys/procstat.h"
 #include "sys/probe.h"
@@ -19,7 +19,7 @@ static struct mv_task sweep_task = { .name = "sweep", .period_ns = 250000000u, .
 
 static void say_no_pagemap(int err, const char *then)
 {
-	mv_out_stderr_error("ptmodel: /proc/self/pagemap cannot be read", err, then);
+	mv_out_say(2, err, then, "ptmodel: /proc/self/pagemap cannot be read", NULL);
 }
 
 int mv_ptm_enabled(void)
@@ -33,12 +33,7 @@ int mv_ptm_enabled(void)
 static int sweep_possible(const struct mv_probe *k, int stderr_fd)
 {
 	if (!k->pt_reclaim) {
-		char buf[160];
-		struct mv_outbuf out;
-		mv_out_init(&out, buf, sizeof(buf), stderr_fd);
-		mv_out_str(&out, "madvisor: sweep: this kernel does not free page tables on MADV_DONTNEED"
-				 " (PT_RECLAIM, Linux 6.14+ on x86_64); the sweep stays off\n");
-		mv_out_flush(&out);
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: ", MV_NO_PT_RECLAIM, NULL);
 		return 0;
 	}
 	if (!k->userfaultfd) {
@@ -55,7 +50,7 @@ int mv_ptm_start(const struct mv_options *o, const struct mv_probe *k, int stder
 	int pt_reclaim = k->pt_reclaim;
 	int r = mv_ptm_init(pt_reclaim);
 	if (r == -1) {
-		mv_out_stderr("madvisor: ptmodel: no memory for the model; it stays off\n");
+		mv_out_say(2, 0, "it stays off", "ptmodel: no memory for the model", NULL);
 		return -1;
 	}
 	if (r < 0) {
@@ -86,14 +81,6 @@ void mv_ptm_atfork_child(void)
 	mv_sweep_atfork_child(); /* the worker starts again after every child handler (preload/init.c) */
 }
 
-static void kv(struct mv_outbuf *o, const char *k, uint64_t v)
-{
-	mv_out_json_str(o, k);
-	mv_out_char(o, ':');
-	mv_out_u64(o, v);
-	mv_out_char(o, ',');
-}
-
 static void gather(struct mv_ptm_totals *t, struct mv_procstat *ps)
 {
 	mv_ptm_sample_all();
@@ -101,7 +88,7 @@ static void gather(struct mv_ptm_totals *t, struct mv_procstat *ps)
 	mv_procstat_read(ps);
 }
 
-void mv_ptm_report_json(struct mv_outbuf *o)
+void mv_ptm_report_json(struct mv_emit *e)
 {
 	if (!enabled)
 		return;
@@ -110,39 +97,29 @@ void mv_ptm_report_json(struct mv_outbuf *o)
 	struct mv_sweep_stats sw;
 	gather(&t, &ps);
 	mv_sweep_stats(&sw);
-	mv_out_json_str(o, "ptmodel");
-	mv_out_str(o, ":{");
-	kv(o, "page_table_bytes", t.bytes);
-	kv(o, "pte_tables", t.pte_tables);
-	kv(o, "pmd_tables", t.pmd_tables);
-	kv(o, "pud_tables", t.pud_tables);
-	kv(o, "stranded_tables", t.stranded);
-	kv(o, "reclaimable_bytes", t.reclaimable);
-	mv_out_json_str(o, "vm_pte_bytes");
-	mv_out_char(o, ':');
-	if (ps.vm_pte_kb < 0)
-		mv_out_str(o, "null");
-	else
-		mv_out_u64(o, (uint64_t)ps.vm_pte_kb * 1024);
-	mv_out_char(o, ',');
-	kv(o, "model_bytes", mv_ptm_bytes());
-	kv(o, "events", mv_ptm_events());
-	kv(o, "samples", mv_ptm_samples());
-	kv(o, "sample_cpu_ns", mv_ptm_sample_cpu_ns());
-	mv_out_json_str(o, "sweep");
-	mv_out_str(o, ":{");
-	mv_out_json_str(o, "active");
-	mv_out_str(o, sw.active ? ":true," : ":false,");
-	kv(o, "passes", sw.passes);
-	kv(o, "registrations", sw.registrations);
-	kv(o, "swept", sw.swept);
-	kv(o, "skipped_live", sw.skipped_live);
-	kv(o, "register_failed", sw.register_failed);
-	kv(o, "zap_failed", sw.zap_failed);
-	mv_out_json_str(o, "unregister_failed");
-	mv_out_char(o, ':');
-	mv_out_u64(o, sw.unregister_failed);
-	mv_out_str(o, "}},");
+	mv_emit_object(e, "ptmodel");
+	mv_emit_u64(e, "page_table_bytes", t.bytes);
+	mv_emit_u64(e, "pte_tables", t.pte_tables);
+	mv_emit_u64(e, "pmd_tables", t.pmd_tables);
+	mv_emit_u64(e, "pud_tables", t.pud_tables);
+	mv_emit_u64(e, "stranded_tables", t.stranded);
+	mv_emit_u64(e, "reclaimable_bytes", t.reclaimable);
+	mv_emit_count(e, "vm_pte_bytes", ps.vm_pte_kb < 0 ? -1 : (int64_t)ps.vm_pte_kb * 1024);
+	mv_emit_u64(e, "model_bytes", mv_ptm_bytes());
+	mv_emit_u64(e, "events", mv_ptm_events());
+	mv_emit_u64(e, "samples", mv_ptm_samples());
+	mv_emit_u64(e, "sample_cpu_ns", mv_ptm_sample_cpu_ns());
+	mv_emit_object(e, "sweep");
+	mv_emit_bool(e, "active", sw.active);
+	mv_emit_u64(e, "passes", sw.passes);
+	mv_emit_u64(e, "registrations", sw.registrations);
+	mv_emit_u64(e, "swept", sw.swept);
+	mv_emit_u64(e, "skipped_live", sw.skipped_live);
+	mv_emit_u64(e, "register_failed", sw.register_failed);
+	mv_emit_u64(e, "zap_failed", sw.zap_failed);
+	mv_emit_u64(e, "unregister_failed", sw.unregister_failed);
+	mv_emit_end(e);
+	mv_emit_end(e);
 }
 
 void mv_ptm_report_text(struct mv_outbuf *o)

@@ -11,7 +11,7 @@
  * and the run is unregistered, which wakes every sleeping fault to retry it
  * normally (a fresh zero page: nothing was there). A waker is issued as well
  * in case unregistering failed. Address-space calls through the library wait
- * for the run (ptmodel_events.c), so no VMA is replaced under it.
+ * for the run (events.c), so no VMA is replaced under it.
  *
  * During a run the worker touches only memory it touched before (its stack
  * frame, the model's node): a first touch of an empty page inside the run
@@ -67,28 +67,13 @@ int mv_sweep_open(uint32_t max_per_sec, int stderr_fd)
 
 void mv_sweep_refuse(int err, int stderr_fd)
 {
-	char buf[200];
-	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), stderr_fd);
-	if (err == EPERM) {
-		mv_out_str(&o, "madvisor: sweep: userfaultfd for kernel faults is not permitted here"
-			       " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)");
-	} else if (err == ENOSYS) {
-		mv_out_str(&o, "madvisor: sweep: this kernel has no userfaultfd");
-	} else {
-		mv_out_str(&o, "madvisor: sweep: userfaultfd cannot be set up (error ");
-		mv_out_i64(&o, err);
-		mv_out_char(&o, ')');
-	}
-	mv_out_str(&o, "; the sweep stays off\n");
-	mv_out_flush(&o);
-}
-
-void mv_sweep_close(void)
-{
-	if (uffd >= 0)
-		mv_own1(SYS_close, uffd);
-	uffd = -1;
+	if (err == EPERM)
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: userfaultfd for kernel faults is not permitted here"
+			   " (vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)", NULL);
+	else if (err == ENOSYS)
+		mv_out_say(stderr_fd, 0, "the sweep stays off", "sweep: this kernel has no userfaultfd", NULL);
+	else
+		mv_out_say(stderr_fd, err, "the sweep stays off", "sweep: userfaultfd cannot be set up", NULL);
 }
 
 void mv_sweep_atfork_child(void)
@@ -187,7 +172,7 @@ unsigned mv_sweep_pass(unsigned budget)
 			while (k + n < MV_PTM_GROUP && n < RUN_MAX && done + n < budget && candidate(LOAD(&g->pte[k + n].w)))
 				n++;
 			if (!entered) {
-				/* Exclude address-space calls in this 1 GiB (ptmodel_events.c). */
+				/* Exclude address-space calls in this 1 GiB (events.c). */
 				__atomic_store_n(&p->sweeping, 1, __ATOMIC_SEQ_CST);
 				while (__atomic_load_n(&p->busy, __ATOMIC_SEQ_CST))
 					mv_raw0(SYS_sched_yield);

@@ -17,7 +17,6 @@ struct mv_sweep_stats {
 int mv_sweep_open(uint32_t max_per_sec, int stderr_fd);
 /* The line saying why the sweep stays off: opening a userfaultfd gave err. */
 void mv_sweep_refuse(int err, int stderr_fd);
-void mv_sweep_close(void);
 /* In a fork child: a userfaultfd of the child's own (or the sweep stops). */
 void mv_sweep_atfork_child(void);
 /* Sweep up to `budget` candidate regions now. Returns regions tried. Call

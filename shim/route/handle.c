@@ -1,6 +1,6 @@
 /* handle.c - run one request: choose what to do, do it, count it.
  *
- * An allocator's madvise may be transformed by the policy (policy.h);
+ * An allocator's madvise may be transformed (core/advice.h);
  * everything else goes to the kernel unchanged. Each call is timed and
  * counted as the program made it. */
 #include "core/request.h"
@@ -21,14 +21,14 @@ __attribute__((cold, noinline)) static long raw(const struct mv_request *q)
 	return mv_kernel_raw(q);
 }
 
-/* The strategy for a request: the policy for an allocator's purge, the
+/* The strategy for a request: the advice transforms for an allocator's purge, the
  * kernel for everything else. */
 static inline __attribute__((always_inline)) long dispatch(const struct mv_request *q, int nested)
 {
 	if (__builtin_expect(nested, 0))
 		return raw(q);
-	if (mv_policy_applies(&mv_hot.policy, q))
-		return mv_policy_madvise(&mv_hot.policy, q);
+	if (mv_advice_applies(&mv_hot.advice, q))
+		return mv_advice_madvise(&mv_hot.advice, q);
 	return mv_kernel_call(q);
 }
 
@@ -61,7 +61,7 @@ __attribute__((cold, noinline)) static long munmapped(const struct mv_request *q
 	return counted(q, nested, count, 1);
 }
 
-/* With the page-table model (ptmodel_hook.h) or the trace (trace.h) on: the
+/* With the page-table model (ptmodel/hook.h) or the trace (trace.h) on: the
  * call between the model's hooks, recorded, counted when a report is asked for. */
 __attribute__((cold, noinline)) static long modelled(const struct mv_request *q, int nested, int count)
 {
@@ -70,7 +70,7 @@ __attribute__((cold, noinline)) static long modelled(const struct mv_request *q,
 	long r = counted(q, nested, count, 1);
 	if (model)
 		mv_ptm_after(q, r, excl);
-	/* The allocator's calls, whatever the policy in force: replay may try another. */
+	/* The allocator's calls, whatever the transforms in force: replay may try others. */
 	const struct mv_allocator_info *a = &mv_rt.allocator;
 	mv_trace_call(q, r, !a->in_executable && (uintptr_t)q->caller - a->text_lo < a->text_hi - a->text_lo);
 	return r;

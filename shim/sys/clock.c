@@ -11,7 +11,7 @@ static void say_failed(long err)
 	static int said;
 	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		return;
-	mv_out_stderr_error("cannot read the monotonic clock", err, "times and ages read as 0");
+	mv_out_say(2, err, "times and ages read as 0", "cannot read the monotonic clock", NULL);
 }
 
 uint64_t mv_clock_mono_ns(void)

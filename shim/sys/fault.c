@@ -21,10 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sys/ownsys.h"
-
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
+#include "sys/linux.h"
 
 #define MAX_RULES 16
 #define FILTER_MAX 64

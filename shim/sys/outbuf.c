@@ -1,5 +1,6 @@
 /* outbuf.c - fixed-buffer text output without stdio. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include "sys/outbuf.h"
 #include "sys/ownsys.h"
@@ -197,22 +198,53 @@ const char *mv_out_cstr(struct mv_outbuf *o)
 	return o->buf;
 }
 
-void mv_out_stderr(const char *msg)
+void mv_out_say(int fd, long err, const char *then, const char *what, ...)
 {
-	(void)write_all(2, msg, strlen(msg));
-}
-
-void mv_out_stderr_error(const char *what, long err, const char *then)
-{
-	char buf[512];
+	char buf[1024]; /* a path and a list of keys fit: one write(2) */
 	struct mv_outbuf o;
-	mv_out_init(&o, buf, sizeof(buf), 2);
+	va_list ap;
+	mv_out_init(&o, buf, sizeof(buf), fd);
 	mv_out_str(&o, "madvisor: ");
-	mv_out_str(&o, what);
-	mv_out_str(&o, " (error ");
-	mv_out_i64(&o, err < 0 ? -err : err);
-	mv_out_str(&o, "); ");
+	va_start(ap, what);
+	for (const char *p = what; p; p = va_arg(ap, const char *))
+		mv_out_str(&o, p);
+	va_end(ap);
+	if (err) {
+		mv_out_str(&o, " (error ");
+		mv_out_i64(&o, err < 0 ? -err : err);
+		mv_out_char(&o, ')');
+	}
+	mv_out_str(&o, "; ");
 	mv_out_str(&o, then);
 	mv_out_char(&o, '\n');
 	mv_out_flush(&o);
+}
+
+const char *mv_out_errno_text(long err)
+{
+	static const struct {
+		int no;
+		const char *text;
+	} table[] = {
+		{ ENOENT, "no such file or directory" },
+		{ EACCES, "permission denied" },
+		{ EISDIR, "is a directory" },
+		{ ELOOP, "too many levels of symbolic links" },
+		{ ENAMETOOLONG, "file name too long" },
+		{ ENOTDIR, "not a directory" },
+		{ EPERM, "operation not permitted" },
+		{ EIO, "input/output error" },
+		{ ENXIO, "no such device or address" },
+		{ EMFILE, "too many open files" },
+		{ ENFILE, "too many open files in system" },
+		{ ENOMEM, "out of memory" },
+		{ EROFS, "read-only file system" },
+		{ ENOSPC, "no space left on device" },
+	};
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].no == err)
+			return table[i].text;
+	return NULL;
 }

@@ -39,10 +39,13 @@ int mv_out_flush(struct mv_outbuf *o);
 /* NUL-terminate a string builder and return its text. */
 const char *mv_out_cstr(struct mv_outbuf *o);
 
-/* Write one whole message to stderr with a single write(2). */
-void mv_out_stderr(const char *msg);
-/* The one line a feature prints when a call of its own fails:
- * "madvisor: WHAT (error N); THEN\n", N = |err| (an errno, either sign). */
-void mv_out_stderr_error(const char *what, long err, const char *then);
+/* The one line madvisor prints when something is refused or fails:
+ * "madvisor: WHAT (error N); THEN\n" in one write(2) to fd (nothing when
+ * fd < 0). WHAT is the pieces from `what` up to a NULL, joined; err 0 leaves
+ * out " (error N)", N = |err| (an errno, either sign). */
+void mv_out_say(int fd, long err, const char *then, const char *what, ...) __attribute__((sentinel));
+/* The words for an errno (either sign) that opening, reading or writing a
+ * file gives, or NULL for one not in the table. */
+const char *mv_out_errno_text(long err);
 
 #endif

@@ -83,13 +83,20 @@ void *mv_ownmem_alloc(size_t len)
 	return fresh_map(n);
 }
 
+/* Whether p lies in the reservation. */
+static int owns(const void *p)
+{
+	uintptr_t b = __atomic_load_n(&base, __ATOMIC_ACQUIRE);
+	return b && (uintptr_t)p - b < MV_OWNMEM_RESERVE;
+}
+
 void mv_ownmem_free(void *p, size_t len)
 {
 	size_t n;
 	int c = class_of(len ? len : 1, &n);
 	if (!p)
 		return;
-	if (c < 0 || !mv_ownmem_owns(p)) {
+	if (c < 0 || !owns(p)) {
 		mv_own2(SYS_munmap, p, n);
 		return;
 	}
@@ -105,10 +112,4 @@ void mv_ownmem_free(void *p, size_t len)
 		}
 		mv_cpu_relax();
 	}
-}
-
-int mv_ownmem_owns(const void *p)
-{
-	uintptr_t b = __atomic_load_n(&base, __ATOMIC_ACQUIRE);
-	return b && (uintptr_t)p - b < MV_OWNMEM_RESERVE;
 }

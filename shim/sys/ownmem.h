@@ -23,7 +23,5 @@ int mv_ownmem_reserve(void);
 void *mv_ownmem_alloc(size_t len);
 /* Give back what mv_ownmem_alloc(len) returned. */
 void mv_ownmem_free(void *p, size_t len);
-/* Whether p lies in the reservation (tests). */
-int mv_ownmem_owns(const void *p);
 
 #endif

@@ -7,13 +7,10 @@
 #include "sys/probe.h"
 #include "sys/procstat.h"
 #include "sys/ownsys.h"
+#include "sys/linux.h"
 
 #define PMD (2UL << 20)
-#define PIDFD_SELF_VALUE (-10000)
 #define PROBE_REGIONS 4
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 
 int mv_probe_parse_release(const char *r, int *major, int *minor)
 {
@@ -80,7 +77,7 @@ static void probe_tables(struct mv_probe *p, char *base)
 static void probe_process_madvise(struct mv_probe *p, char *page)
 {
 	struct iovec iov = { page, 4096 };
-	if (mv_own6(SYS_process_madvise, PIDFD_SELF_VALUE, (long)&iov, 1, MADV_COLD, 0, 0) == 4096) {
+	if (mv_own6(SYS_process_madvise, PIDFD_SELF, (long)&iov, 1, MADV_COLD, 0, 0) == 4096) {
 		p->process_madvise_self = p->pidfd_self = 1;
 		return;
 	}
@@ -91,7 +88,7 @@ static void probe_process_madvise(struct mv_probe *p, char *page)
 	mv_own1(SYS_close, fd);
 }
 
-void mv_probe_run(struct mv_probe *p)
+static void probe_now(struct mv_probe *p)
 {
 	struct utsname u;
 	char buf[256];
@@ -139,7 +136,7 @@ const struct mv_probe *mv_probe_get(void)
 		return &cached;
 	int expect = 0;
 	if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		mv_probe_run(&cached);
+		probe_now(&cached);
 		mv_probe_mask(&cached);
 		__atomic_store_n(&state, 2, __ATOMIC_RELEASE);
 		return &cached;

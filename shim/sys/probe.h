@@ -13,7 +13,7 @@ struct mv_probe {
 	int done;
 	int kernel_major, kernel_minor;
 	int madv_free;              /* MADV_FREE accepted */
-	int pt_reclaim;             /* one aligned 2 MiB MADV_DONTNEED frees its PTE table */
+	int pt_reclaim;             /* one aligned 2 MiB MADV_DONTNEED frees its PTE table (MV_NO_PT_RECLAIM) */
 	int process_madvise_self;   /* process_madvise on our own pidfd works */
 	int pidfd_self;             /* ... through PIDFD_SELF (-10000), no fd needed */
 	int vma_lock_madvise;       /* per-VMA-lock DONTNEED/FREE (6.17+, from the version) */
@@ -36,10 +36,11 @@ static inline void mv_probe_mask(struct mv_probe *p)
 }
 #endif
 
+/* What a feature that needs pt_reclaim says where the kernel lacks it. */
+#define MV_NO_PT_RECLAIM "this kernel does not free page tables on MADV_DONTNEED (PT_RECLAIM, Linux 6.14+ on x86_64)"
+
 /* Run the probe once (thread-safe: later callers wait for the first). */
 const struct mv_probe *mv_probe_get(void);
-/* Run it now into *p (exposed for tests; does not touch the cached copy). */
-void mv_probe_run(struct mv_probe *p);
 /* Parse "6.18.44-..." into major/minor; returns 0 or -1. */
 int mv_probe_parse_release(const char *release, int *major, int *minor);
 /* THP mode from the text of /sys/kernel/mm/transparent_hugepage/enabled. */

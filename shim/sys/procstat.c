@@ -62,7 +62,8 @@ int mv_procstat_read(struct mv_procstat *out)
 	return r;
 }
 
-int mv_procstat_parse_faults(const char *text, uint64_t *out)
+/* Parse the text of a stat file. Returns 0, or -1. */
+static int parse_faults(const char *text, uint64_t *out)
 {
 	/* "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt ...": the command name may hold spaces and ')', so count from
@@ -98,5 +99,5 @@ int mv_procstat_faults(uint64_t *out)
 	char buf[1024];
 	if (slurp("/proc/self/stat", buf, sizeof(buf)) != 0)
 		return -1;
-	return mv_procstat_parse_faults(buf, out);
+	return parse_faults(buf, out);
 }

@@ -17,7 +17,5 @@ void mv_procstat_parse(const char *text, struct mv_procstat *out);
 /* Minor plus major page faults of the whole process so far. Returns 0, or
  * -1 without /proc. */
 int mv_procstat_faults(uint64_t *out);
-/* Parse the text of a stat file (exposed for tests). Returns 0, or -1. */
-int mv_procstat_parse_faults(const char *text, uint64_t *out);
 
 #endif

@@ -80,7 +80,7 @@ static void say_failed(int err)
 {
 	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_ACQ_REL) || !mv_once(MV_ONCE_WORKER))
 		return;
-	mv_out_stderr_error("cannot start the background thread", err, "features that need it stay off");
+	mv_out_say(2, err, "features that need it stay off", "cannot start the background thread", NULL);
 }
 
 /* The thread's stack comes from madvisor's own reservation (ownmem.h), with

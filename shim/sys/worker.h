@@ -10,6 +10,7 @@
 #define MADVISOR_WORKER_H
 
 #include <stdint.h>
+#include "sys/testhook.h"
 
 #define MV_WORKER_TASKS 16
 
@@ -29,8 +30,8 @@ int mv_worker_add(struct mv_task *t);
 int mv_worker_ensure(void);
 /* Wake the worker now (async-signal-safe, lock-free). */
 void mv_worker_wake(void);
-/* Number of completed passes over the task list (for tests). */
-uint64_t mv_worker_passes(void);
+/* Test hook: the number of completed passes over the task list. */
+MV_TEST_HOOK uint64_t mv_worker_passes(void);
 /* Whether the calling thread is the worker. */
 int mv_worker_is_self(void);
 /* In the fork child: the worker thread does not exist there. */

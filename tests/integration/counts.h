@@ -26,13 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#include "sys/linux.h" /* constants older headers lack */
 
 enum {
 	C_MADV_COLD, C_MADV_PAGEOUT, C_MADV_OTHER,

@@ -13,10 +13,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "sys/linux.h" /* constants older headers lack */
 
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 #define PG 4096UL
 #define LEN (16 * PG)
 

@@ -22,31 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_HWPOISON
-#define MADV_HWPOISON 100
-#endif
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-#ifndef MADV_GUARD_REMOVE
-#define MADV_GUARD_REMOVE 103
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-#ifndef PIDFD_SELF
-#define PIDFD_SELF -10000
-#endif
+#include "sys/linux.h" /* constants older headers lack */
 
 #define SENTINEL 12345
 #define PG 4096UL
@@ -353,10 +329,6 @@ static void cases_syscall(void)
 	CASE("sys_close_bad_fd", syscall(SYS_close, badfd));
 	CASE("sys_bogus_number", syscall(100000));
 }
-
-#ifndef SYS_mseal
-#define SYS_mseal 462
-#endif
 
 /* Calls that act on ranges: mlock family, msync, mincore, mseal, pkey_mprotect. */
 static void cases_edges(void)

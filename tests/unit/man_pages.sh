@@ -19,7 +19,7 @@ fi
 
 # render PAGE OUT: the page as man shows it; its warnings in OUT.err.
 render() {
-	LC_ALL=C.UTF-8 MANWIDTH=80 MAN_KEEP_FORMATTING= man --warnings -E UTF-8 -P cat -l "$1" >"$2" 2>"$2.err"
+	LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -P cat -l "$1" >"$2" 2>"$2.err"
 }
 if ! command -v man >/dev/null 2>&1; then
 	skip "man is not installed (scripts/setup.sh installs man-db)"

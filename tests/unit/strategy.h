@@ -13,12 +13,6 @@
 #define PG 4096UL
 #define RW (PROT_READ | PROT_WRITE)
 
-/* Test settings (munmap.c). */
-void mv_munmap_set_psi_path(const char *path);
-void mv_munmap_set_zap_first(int on);
-void mv_munmap_set_callers(int callers);
-void mv_munmap_set_recycle_resident(int on);
-
 static inline long do_mmap_from(const void *caller, void *addr, size_t len, int prot, int flags)
 {
 	struct mv_request q = { .kind = MV_MMAP, .addr = addr, .len = len, .prot = prot, .flags = flags, .fd = -1,

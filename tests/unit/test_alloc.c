@@ -2,6 +2,7 @@
  * backend: keys set by the configuration are applied, refusals and keys for
  * other allocators are named in one line each, effective values are read
  * back into the reports (JSON, table, Prometheus). */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * sampled and what each sample stands for, aggregation by stack, madvisor's
  * own frames skipped, ranking by calls / bytes / kernel time, symbols from
  * dladdr and then the unwinder, the worker's purges, a full table, fork. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * ranges in one call; zap_first drops the pages at once; calls touching a
  * queued range see it unmapped; the queue drains on its limits, by age and
  * when asked. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

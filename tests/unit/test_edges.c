@@ -4,6 +4,7 @@
  * sealed, protection key) keep a range out of the cache; mlockall stops
  * caching until munlockall. And `munmap.callers`: the strategy takes only the
  * allocator's calls, or only the program's. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * result as the raw system call for good and bad input, errno untouched,
  * each call counted once; a "next" function is used when installed, and a
  * call that comes back from it goes straight to the kernel. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -5,6 +5,7 @@
  * DONTNEED, partial and full munmap, MAP_FIXED over a full 2 MiB, mremap,
  * a 2 MiB DONTNEED across two VMAs, fork, an allocator purge the policy
  * converted. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -163,7 +164,7 @@ static long model(struct mv_ptm_totals *t)
 
 /* Tables the model leaves out by design: a VMA over 256 GiB (a piece of a
  * sanitizer's shadow), or a PROT_NONE one over 64 MiB, is modelled at its
- * edges only (ptmodel_sample.c's SCAN_MAX, NONE_SCAN_MAX), but VmPTE counts
+ * edges only (ptmodel/sample.c's SCAN_MAX, NONE_SCAN_MAX), but VmPTE counts
  * the PTE, PMD and PUD tables inside it. The kernel's
  * PAGEMAP_SCAN (Linux 6.7) finds their populated pages without reading every
  * entry. Bytes of those tables: 0 without such VMAs, -1 when there are some
@@ -380,15 +381,15 @@ static void kernel_cases(void)
 
 	/* An allocator purge as the policy sends it: MADV_FREE turned into
 	 * MADV_DONTNEED frees the table; the model follows the policy. */
-	struct mv_policy saved = mv_hot.policy;
-	mv_hot.policy = (struct mv_policy){ .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED,
+	struct mv_advice saved = mv_hot.advice;
+	mv_hot.advice = (struct mv_advice){ .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED,
 					    .alloc_lo = 0, .alloc_hi = UINTPTR_MAX };
 	char *f = aligned(2);
 	touch(f, 4096, 2 * R2);
 	begin();
 	advise(f, R2, MADV_FREE);
 	end("policy free_to_dontneed: an allocator's 2 MiB MADV_FREE", reclaim ? -1 : 0);
-	mv_hot.policy = saved;
+	mv_hot.advice = saved;
 	unmap(f, 2 * R2);
 
 	long m = model(&t), u = unmodelled(), k = vm_pte();

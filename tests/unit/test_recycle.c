@@ -4,6 +4,7 @@
  * not; every call that touches a cached range sees it as unmapped; large
  * sparse ranges are cleared without touching empty pages; idle memory goes
  * back by age and under memory pressure. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * own invariants must hold. Then the fixed rules: recycling needs one
  * origin, classes, holders, huge ranges. No system calls on these addresses:
  * the registry only records. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <string.h>
 #include <sys/mman.h>
 #include "munmap/registry.h"

@@ -6,6 +6,7 @@
  * resident, the edges purged, nothing else touched), the mapping stays one
  * VMA in /proc/self/maps, and ranges the registry cannot vouch for (advice,
  * mlock, mremap, fork, userfaultfd) get plain MADV_DONTNEED. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,7 +223,7 @@ int main(void)
 	o.munmap = MV_MUNMAP_RECYCLE;
 	o.munmap_max_age_ms = 10000;
 	tap_ok(mv_munmap_start(&o, 2) == MV_MUNMAP_RECYCLE, "recycling starts (the map registry with it)");
-	mv_hot.policy = (struct mv_policy){ .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH,
+	mv_hot.advice = (struct mv_advice){ .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH,
 					    .pt_reclaim = MV_PTR_REMAP, .alloc_lo = (uintptr_t)alloc_code,
 					    .alloc_hi = (uintptr_t)alloc_code + sizeof(alloc_code),
 					    .plain_vma = mv_munmap_plain_vma };

@@ -2,6 +2,7 @@
  * parsing and allocator classification work, and the JSON/text writers run
  * on recorded stats. With an argument it writes a JSON report there for
  * report_json.sh to validate. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

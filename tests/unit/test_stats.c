@@ -1,5 +1,6 @@
 /* test_stats.c - row mapping, histogram buckets, 2 MiB coverage, and exact
  * merging of counters recorded by many threads (slot reuse included). */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -1,5 +1,6 @@
 /* test_worker.c - the background thread runs tasks on time, wakes on
  * demand, blocks signals, stops, and comes back after fork. */
+#define MV_TEST_HOOKS /* calls test hooks (sys/testhook.h) */
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>

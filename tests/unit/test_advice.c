@@ -1,4 +1,4 @@
-/* test_policy.c - madvise strategies on real memory: which strategies are
+/* test_advice.c - madvise strategies on real memory: which strategies are
  * allowed for which allocator, what each does to the advice, whole-2 MiB
  * cores freeing their page tables, and the kernel's errors kept. */
 #include <errno.h>
@@ -35,14 +35,14 @@ static struct mv_allocator_info lib(enum mv_allocator kind)
 	return a;
 }
 
-/* Run mv_policy_init and return what it printed (one line or ""). */
-static const char *init(struct mv_policy *p, struct mv_options *o, struct mv_allocator_info a,
+/* Run mv_advice_init and return what it printed (one line or ""). */
+static const char *init(struct mv_advice *p, struct mv_options *o, struct mv_allocator_info a,
 			const struct mv_probe *(*k)(void))
 {
 	static char out[512];
 	int fd[2];
 	pipe(fd);
-	mv_policy_init(p, o, &a, k, vouch, fd[1]);
+	mv_advice_init(p, o, &a, k, vouch, fd[1]);
 	close(fd[1]);
 	ssize_t n = read(fd[0], out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = 0;
@@ -61,7 +61,7 @@ static int lines(const char *s)
 static void test_gating(void)
 {
 	struct mv_options o;
-	struct mv_policy p;
+	struct mv_advice p;
 	mv_options_defaults(&o);
 	tap_ok(!*init(&p, &o, lib(MV_ALLOC_JEMALLOC), kernel_yes) && !p.active, "default: nothing active, silent");
 
@@ -131,24 +131,24 @@ static void test_gating(void)
 
 	struct mv_request q = { .kind = MV_MADVISE, .caller = (void *)0x1800 };
 	struct mv_request other = { .kind = MV_MADVISE, .caller = (void *)0x2000 };
-	tap_ok(mv_policy_applies(&p, &q) && mv_policy_applies(&p, &other), "callers:any: every call");
+	tap_ok(mv_advice_applies(&p, &q) && mv_advice_applies(&p, &other), "callers:any: every call");
 	o.madvise_callers = MV_CALLERS_ALLOCATOR;
 	init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_yes);
-	tap_ok(mv_policy_applies(&p, &q), "callers:allocator: a call from the allocator's code is the allocator's");
-	tap_ok(!mv_policy_applies(&p, &other), "...a call from elsewhere is not");
+	tap_ok(mv_advice_applies(&p, &q), "callers:allocator: a call from the allocator's code is the allocator's");
+	tap_ok(!mv_advice_applies(&p, &other), "...a call from elsewhere is not");
 	o.madvise_callers = MV_CALLERS_PROGRAM;
 	init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_yes);
-	tap_ok(!mv_policy_applies(&p, &q) && mv_policy_applies(&p, &other), "callers:program: the others only");
+	tap_ok(!mv_advice_applies(&p, &q) && mv_advice_applies(&p, &other), "callers:program: the others only");
 	q.kind = MV_PROCESS_MADVISE;
 	other.kind = MV_PROCESS_MADVISE;
-	tap_ok(!mv_policy_applies(&p, &q) && !mv_policy_applies(&p, &other), "only madvise is transformed");
+	tap_ok(!mv_advice_applies(&p, &q) && !mv_advice_applies(&p, &other), "only madvise is transformed");
 
 	o.strict = true;
 	o.madvise_callers = MV_CALLERS_ALLOCATOR;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", 1);
-		mv_policy_init(&p, &o, &(struct mv_allocator_info){ .kind = MV_ALLOC_GLIBC }, kernel_yes, NULL, null);
+		mv_advice_init(&p, &o, &(struct mv_allocator_info){ .kind = MV_ALLOC_GLIBC }, kernel_yes, NULL, null);
 		_exit(0);
 	}
 	int st;
@@ -165,17 +165,17 @@ static char *region(size_t n_pmd)
 }
 
 /* A call from the allocator's code (0x1000-0x2000 in the policies below). */
-static long run(const struct mv_policy *p, void *a, size_t len, int advice)
+static long run(const struct mv_advice *p, void *a, size_t len, int advice)
 {
 	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice, .caller = (void *)0x1800 };
-	return mv_policy_madvise(p, &q);
+	return mv_advice_madvise(p, &q);
 }
 
 /* The same call from the program's code. */
-static long run_program(const struct mv_policy *p, void *a, size_t len, int advice)
+static long run_program(const struct mv_advice *p, void *a, size_t len, int advice)
 {
 	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice, .caller = (void *)0x4000 };
-	return mv_policy_madvise(p, &q);
+	return mv_advice_madvise(p, &q);
 }
 
 static uint64_t pol(int c)
@@ -187,7 +187,7 @@ static uint64_t pol(int c)
 
 static void test_semantics(void)
 {
-	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED, .alloc_lo = 0x1000,
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED, .alloc_lo = 0x1000,
 			       .alloc_hi = 0x2000 };
 	char *b = region(1);
 	memset(b, 1, 2 * PG);
@@ -224,7 +224,7 @@ static void test_semantics(void)
 	mixed[2 * PG] = 9;
 	tap_ok(run_program(&p, mixed, 3 * PG, MADV_FREE) == -EINVAL && mixed[2 * PG] == 9,
 	       "free_to_dontneed: private then shared in one call: EINVAL as the kernel, the shared page kept");
-	struct mv_policy ap = p;
+	struct mv_advice ap = p;
 	ap.madvise_mode = MV_MADVISE_PASSTHROUGH;
 	ap.pt_reclaim = MV_PTR_MADVISE;
 	char *c = region(3);
@@ -257,7 +257,7 @@ static void test_semantics(void)
 
 static void test_cores(void)
 {
-	struct mv_policy p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE,
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE,
 			       .alloc_lo = 0x1000, .alloc_hi = 0x2000 };
 	int reclaim = mv_probe_get()->pt_reclaim; /* what this kernel does with the core */
 	size_t n = 6;
