@@ -17,12 +17,16 @@ bench_workloads_pt_shrink_SOURCES = bench/workloads/pt_shrink.c bench/workloads/
 bench_workloads_pt_shrink_LDADD = -ldl
 # munmap strategies: map/fault/unmap churn, sparse large mappings, and bench/munmap.
 noinst_PROGRAMS += bench/workloads/fault_churn bench/workloads/sparse_map bench/workloads/reserve
+# A service's day (busy, a burst, silence): bench/service and the idle-return tests.
+noinst_PROGRAMS += bench/workloads/burst
+bench_workloads_burst_SOURCES = bench/workloads/burst.c bench/workloads/wl.h
+bench_workloads_burst_LDADD = -lpthread
 bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/workloads/wl.h
 bench_workloads_fault_churn_LDADD = -lpthread
 bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workloads/wl.h
 bench_workloads_reserve_SOURCES = bench/workloads/reserve.c bench/workloads/wl.h
 EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges
 
-EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive \
+EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive bench/service \
 	bench/ptmodel bench/ptreclaim bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh \
 	bench/workloads/sqlite.sh bench/workloads/pytext.py bench/workloads/compile.sh bench/workloads/wl.py

@@ -140,7 +140,7 @@ static size_t read_msg(char *buf, size_t cap)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const shipped[] = { "default", "churn", "lowmem" };
+	static const char *const shipped[] = { "default", "churn", "lowmem", "service" };
 	if (file_fd < 0)
 		setup();
 	if (size < 1)
@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int pk = sel & 7;
 	env_profile = env_dir = env_file = env_conf = NULL;
 	switch (pk) {
-	case 1: case 2: case 3: env_profile = shipped[pk - 1]; env_dir = FUZZ_CONFIGS_DIR; break;
+	case 1: case 2: case 3: env_profile = shipped[pk - 1 + (sel >> 7)]; env_dir = FUZZ_CONFIGS_DIR; break;
 	case 4:
 		env_profile = "fuzz";
 		env_dir = prof_dir;

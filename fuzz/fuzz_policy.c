@@ -1,8 +1,9 @@
 /* fuzz_policy.c - libFuzzer target: the policy engine against a shadow model.
  *
  * Each input is a strategy (munmap passthrough / recycle / defer /
- * defer+zap_first, a madvise policy for the allocator's purges, how recycled
- * ranges are zeroed) and up to MAX_STEPS requests run through mv_handle(), as
+ * defer+zap_first, a madvise policy for the allocator's purges or every
+ * caller's, how recycled ranges are zeroed) and up to MAX_STEPS requests run
+ * through mv_handle(), as
  * the interposer would: mmap (NULL, a hint, MAP_FIXED, MAP_FIXED_NOREPLACE),
  * munmap, mremap, mprotect, madvise, posix_madvise, writes, the worker's
  * ageing and drains, and bad arguments. A shadow model (policy_model.h) knows
@@ -236,8 +237,15 @@ static void op_madvise(const uint8_t *in)
 	long r = call(is_posix ? MV_POSIX_MADVISE : MV_MADVISE, t.s, t.bytes, advice, 0, alloc);
 	check(r == want, "%s(%#lx, %zu, %d)%s = %ld, expected %ld", is_posix ? "posix_madvise" : "madvise", t.s,
 	      t.bytes, advice, alloc ? " by the allocator" : "", r, want);
+	/* madvise.callers:any takes the program's calls too, but never converts
+	 * a program's MADV_DONTNEED to MADV_FREE, and converts a program's
+	 * MADV_FREE only after the kernel's MADV_FREE succeeded (advice.h). */
+	int applies = !is_posix && (alloc || pm_advice.callers == MV_CALLERS_ANY);
+	int mode = applies ? pm_advice.madvise_mode : MV_MADVISE_PASSTHROUGH;
+	if (!alloc && (mode == MV_MADVISE_DONTNEED_TO_FREE || want != 0))
+		mode = MV_MADVISE_PASSTHROUGH;
 	if (!(is_posix && advice == POSIX_MADV_DONTNEED))
-		mdl_madvise(&m, alloc ? pm_advice.madvise_mode : MV_MADVISE_PASSTHROUGH, alloc && pm_advice.pt_reclaim);
+		mdl_madvise(&m, mode, applies && pm_advice.pt_reclaim);
 }
 
 static void op_mremap(const uint8_t *in)
@@ -395,6 +403,7 @@ static void configure(uint8_t c)
 				 : madv == 2 ? MV_MADVISE_DONTNEED_TO_FREE : MV_MADVISE_PASSTHROUGH;
 	pm_advice.pt_reclaim = (c >> 4) & 1;
 	pm_advice.active = pm_advice.madvise_mode != MV_MADVISE_PASSTHROUGH || pm_advice.pt_reclaim;
+	pm_advice.callers = (c >> 7) & 1 ? MV_CALLERS_ANY : MV_CALLERS_ALLOCATOR;
 	pm_advice.alloc_lo = 1;
 	pm_advice.alloc_hi = 2;
 	mv_hot.advice = pm_advice;

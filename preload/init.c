@@ -85,7 +85,10 @@ __attribute__((constructor)) static void mv_init(void)
 	mv_stats_set_time_every(mv_rt.opt.time_every);
 	mv_stats_init_threads();
 	resolve_next();
-	mv_allocator_detect(&mv_rt.allocator);
+	int wanted = mv_allocator_wanted(&mv_rt.opt);
+	mv_allocator_detect(&mv_rt.allocator, wanted);
+	if (wanted)
+		mv_allocator_say_stripped(&mv_rt.allocator, 2);
 	/* Advice transforms, counting, the allocator API and knobs, attribution,
 	 * the fork handlers, adaptive purging, live stats, the trace, the
 	 * page-table model and sweep, munmap strategies: each as the options say. */

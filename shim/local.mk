@@ -17,6 +17,7 @@ shim_libshim_la_SOURCES = \
 	shim/sys/lock.h \
 	shim/sys/clock.c shim/sys/clock.h \
 	shim/sys/objtext.c shim/sys/objtext.h \
+	shim/sys/elfsym.c shim/sys/elfsym.h \
 	shim/sys/procstat.c shim/sys/procstat.h \
 	shim/sys/probe.c shim/sys/probe.h \
 	shim/sys/worker.c shim/sys/worker.h

@@ -68,11 +68,25 @@ expect_runs() {
 	fi
 }
 
+# mv_lines: madvisor's lines on stderr. In a sanitizer build malloc is the
+# runtime's, whose symbol table madvisor reads at start-up to look for an
+# allocator linked there; a fault in madvisor's own calls can fail that read
+# too, said in a line of its own that no run without a sanitizer has. That
+# line is left out; every other line counts.
+mv_lines() {
+	if [ -n "$SAN_PRELOAD" ]; then
+		grep '^madvisor' "$TMPD/err" |
+			grep -vF "madvisor: malloc is linked into $SAN_PRELOAD, whose symbol table cannot be read"
+	else
+		grep '^madvisor' "$TMPD/err"
+	fi
+}
+
 # expect_said LABEL PATTERN: exactly one line from madvisor, matching PATTERN.
 expect_said() {
-	_n=$(grep -c '^madvisor' "$TMPD/err")
-	if [ "$_n" = 1 ] && grep '^madvisor' "$TMPD/err" | grep -q -- "$2"; then
-		ok "$1: said once: $(grep '^madvisor' "$TMPD/err")"
+	_n=$(mv_lines | grep -c .)
+	if [ "$_n" = 1 ] && mv_lines | grep -q -- "$2"; then
+		ok "$1: said once: $(mv_lines)"
 	else
 		not_ok "$1: one line matching '$2' ($_n lines from madvisor)"
 		diag "$(grep '^madvisor' "$TMPD/err" | sort | uniq -c | head -5)"
@@ -81,7 +95,7 @@ expect_said() {
 
 # expect_quiet LABEL: nothing from madvisor (the failure is worked around).
 expect_quiet() {
-	check_eq "$1: nothing said (worked around)" "" "$(grep '^madvisor' "$TMPD/err" | sort | uniq -c | head -3)"
+	check_eq "$1: nothing said (worked around)" "" "$(mv_lines | sort | uniq -c | head -3)"
 }
 
 # expect_shadow LABEL: the shadow checker found every byte and error right.

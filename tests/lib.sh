@@ -175,6 +175,30 @@ print(sum(r[field] for r in rows))
 EOF
 }
 
+# stats_field FILE OBJECT KEY: a flat field of the first OBJECT object of a
+# stats JSON file ("" when the file or the field is missing). Cheap enough to
+# poll a live file (which is replaced atomically: never read half written).
+stats_field() {
+	sed -n "s/.*\"$2\":{//p" "$1" 2>/dev/null |
+		grep -o "\"$3\":[^,}]*" | head -n 1 | sed 's/^[^:]*://; s/"//g'
+}
+# wait_until PID WHAT COMMAND...: poll COMMAND until it succeeds; give up,
+# saying so, when process PID has exited or after 3000 polls (over two
+# minutes). Tests wait on events with it, never on time.
+wait_until() {
+	_wpid=$1 _what=$2
+	shift 2
+	_i=0
+	until "$@"; do
+		if ! kill -0 "$_wpid" 2>/dev/null || [ $_i -ge 3000 ]; then
+			diag "gave up waiting: $_what"
+			return 1
+		fi
+		sleep 0.04
+		_i=$((_i + 1))
+	done
+}
+
 # json_valid FILE: exit 0 when FILE parses as JSON.
 json_valid() { "$PYTHON3" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
 

@@ -102,11 +102,12 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 	return (long)count;
 }
 
-/* The calls the advice transforms issue for an allocator's madvise (core/split.h). */
-static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r, struct result *res)
+/* The calls the advice transforms issue for a madvise (core/split.h); mine:
+ * the allocator's. */
+static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r, int mine, struct result *res)
 {
 	struct mv_split s;
-	mv_split_purge(p, (uintptr_t)r->addr, (size_t)r->len, r->advice, &s);
+	mv_split_purge(p, (uintptr_t)r->addr, (size_t)r->len, r->advice, mine, &s);
 	if (r->advice == MADV_FREE || r->advice == MADV_DONTNEED)
 		res->purged += r->len;
 	if (!s.n) {
@@ -124,7 +125,7 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 	memset(res, 0, sizeof(*res));
 	mv_ptm_reset();
 	mv_hot.advice = *pol;
-	/* Allocator calls carry caller 1: the advice transforms apply exactly to them. */
+	/* Allocator calls carry caller 1, the program's 0 (madvise.callers). */
 	mv_hot.advice.alloc_lo = 1;
 	mv_hot.advice.alloc_hi = 2;
 	uint64_t series_every = 1, npass = 0;
@@ -154,18 +155,18 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		res->calls++;
 		int failed = (r->bits & MV_TR_FAILED) != 0;
 		res->failed += failed;
-		int alloc = (r->bits & MV_TR_ALLOC) && pol->active && r->kind == MV_MADVISE;
-		if (alloc && !failed)
-			advice_cost(pol, r, res);
+		int alloc = (r->bits & MV_TR_ALLOC) != 0;
+		struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice, .prot = r->advice,
+					.flags = r->flags, .addr = (void *)r->addr, .len = r->len,
+					.caller = (const void *)(uintptr_t)(alloc ? 1 : 0) };
+		if (!failed && mv_advice_applies(&mv_hot.advice, &q)) /* as madvise.callers says */
+			advice_cost(&mv_hot.advice, r, alloc, res);
 		else {
 			res->syscalls++;
 			if (!failed && (r->kind == MV_MADVISE || r->kind == MV_PROCESS_MADVISE) &&
 			    (r->advice == MADV_DONTNEED || r->advice == MADV_FREE))
 				res->purged += r->len;
 		}
-		struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice, .prot = r->advice,
-					.flags = r->flags, .addr = (void *)r->addr, .len = r->len,
-					.caller = (const void *)(uintptr_t)(alloc ? 1 : 0) };
 		if (r->kind == MV_MREMAP)
 			q.new_len = r->len2;
 		if (r->kind == MV_PROCESS_MADVISE) { /* one record per range: as a madvise */

@@ -17,7 +17,11 @@
  * index; with -n the op count is exact and reproducible.
  *
  * Output, one line on stdout:
- *   churn: threads=2 seconds=3.00 ops=N ops_per_sec=N peak_live_bytes=N */
+ *   churn: threads=2 seconds=3.00 ops=N ops_per_sec=N peak_live_bytes=N
+ * With --progress-ms MS, also one line on stderr every MS milliseconds:
+ *   churn_progress: t_s=T ops=N cpu_s=C
+ * (time since the start, ops done by all threads, the process's CPU time:
+ * madvisor's thread included), so that a run can be cut into phases. */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,6 +42,7 @@ struct config {
 	uint64_t live_cap;     /* objects kept live per thread at most */
 	uint64_t ops;          /* per thread; 0 = bounded by seconds */
 	unsigned idle_ms;
+	unsigned progress_ms;  /* 0: no progress lines */
 };
 
 struct object {
@@ -59,6 +64,7 @@ static struct config cfg = {
 static uint64_t deadline_ns;
 static atomic_ullong live_bytes, peak_bytes;
 static atomic_ulong corrupt;
+static atomic_uint finished; /* threads done */
 
 static void add_live(size_t n)
 {
@@ -130,6 +136,13 @@ static bool make(struct object *o, uint64_t *rng)
 	return true;
 }
 
+/* One op done; published for the progress lines (a relaxed store is a plain
+ * one on the machines this runs on). */
+static inline void count_op(struct worker *w)
+{
+	__atomic_store_n(&w->ops, w->ops + 1, __ATOMIC_RELAXED);
+}
+
 static bool out_of_budget(const struct worker *w)
 {
 	if (cfg.ops)
@@ -153,19 +166,19 @@ static void *work(void *arg)
 			struct object *o = &objs[wl_below(&rng, cfg.live_cap)];
 			if (o->p) {
 				check_and_free(o);
-				w->ops++;
+				count_op(w);
 				if ((done = out_of_budget(w)))
 					break;
 			}
 			make(o, &rng);
-			w->ops++;
+			count_op(w);
 			done = out_of_budget(w);
 		}
 		for (uint64_t i = 0; i < cfg.live_cap && !done; i++) {
 			if (!objs[i].p || wl_below(&rng, 10) == 0)
 				continue;
 			check_and_free(&objs[i]);
-			w->ops++;
+			count_op(w);
 			done = out_of_budget(w);
 		}
 		if (done)
@@ -179,21 +192,38 @@ static void *work(void *arg)
 		if (objs[i].p)
 			check_and_free(&objs[i]);
 	free(objs);
+	atomic_fetch_add(&finished, 1);
 	return NULL;
+}
+
+/* Progress lines until every thread is done. */
+static void progress(const struct worker *ws, uint64_t start)
+{
+	struct timespec nap = { cfg.progress_ms / 1000, (long)(cfg.progress_ms % 1000) * 1000000L }, cpu;
+	while (atomic_load(&finished) < cfg.threads) {
+		nanosleep(&nap, NULL);
+		uint64_t ops = 0;
+		for (unsigned i = 0; i < cfg.threads; i++)
+			ops += __atomic_load_n(&ws[i].ops, __ATOMIC_RELAXED);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+		fprintf(stderr, "churn_progress: t_s=%.3f ops=%llu cpu_s=%.4f\n", (double)(wl_now_ns() - start) / 1e9,
+			(unsigned long long)ops, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: churn [-t threads] [-s seconds | -n ops] [-S seed] [--max-size bytes]\n"
-		"             [--live N] [--idle-ms MS]\n"
+		"             [--live N] [--idle-ms MS] [--progress-ms MS]\n"
 		"  -t N          worker threads (default 2)\n"
 		"  -s SECONDS    run this long (default 3)\n"
 		"  -n OPS        instead of -s: exactly OPS malloc/free operations per thread\n"
 		"  -S SEED       seed of the op sequence (default 1)\n"
 		"  --max-size B  largest object, K/M suffixes accepted (default 256K)\n"
 		"  --live N      objects kept live per thread at most (default 1024)\n"
-		"  --idle-ms MS  sleep between rounds (default 50)\n");
+		"  --idle-ms MS  sleep between rounds (default 50)\n"
+		"  --progress-ms MS  a churn_progress line on stderr every MS ms\n");
 }
 
 int main(int argc, char **argv)
@@ -202,6 +232,7 @@ int main(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "live", required_argument, NULL, 'L' },
 		{ "idle-ms", required_argument, NULL, 'I' },
+		{ "progress-ms", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -215,13 +246,14 @@ int main(int argc, char **argv)
 		case 'M': cfg.max_size = wl_parse_size("--max-size", optarg); break;
 		case 'L': cfg.live_cap = wl_parse_size("--live", optarg); break;
 		case 'I': cfg.idle_ms = (unsigned)wl_parse_size("--idle-ms", optarg); break;
+		case 'P': cfg.progress_ms = (unsigned)wl_parse_size("--progress-ms", optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc || cfg.threads < 1 || cfg.threads > 1024 || cfg.max_size < 16 ||
 	    cfg.max_size > (1ULL << 40) || cfg.live_cap < 1 || cfg.live_cap > (1u << 24) ||
-	    cfg.idle_ms > 60000) {
+	    cfg.idle_ms > 60000 || cfg.progress_ms > 60000) {
 		usage(stderr);
 		return 2;
 	}
@@ -239,6 +271,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (cfg.progress_ms)
+		progress(ws, start);
 	uint64_t ops = 0;
 	for (unsigned i = 0; i < cfg.threads; i++) {
 		pthread_join(ws[i].tid, NULL);

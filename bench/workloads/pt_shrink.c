@@ -31,21 +31,6 @@
 #define PAGE 4096u
 #define PMD (2u << 20)
 
-static long status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	size_t n = strlen(key);
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, key, n) == 0)
-			kb = strtol(line + n, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
 static void idle(uint64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -94,7 +79,7 @@ static int churn(uint64_t live, uint64_t rounds, unsigned octaves, uint64_t idle
 			o[n].p = p, o[n].size = size, o[n].tag = tag, n++;
 			have += size;
 		}
-		long pte = status_kb("VmPTE:");
+		long pte = wl_status_kb("VmPTE:");
 		if (pte > peak)
 			peak = pte;
 		/* Shrink: free 90% (the last round: 98%), keeping the rest packed. */
@@ -110,9 +95,9 @@ static int churn(uint64_t live, uint64_t rounds, unsigned octaves, uint64_t idle
 		n = kept;
 	}
 	purge_all();
-	long shrunk = status_kb("VmPTE:");
+	long shrunk = wl_status_kb("VmPTE:");
 	idle(idle_ms);
-	long pte_idle = status_kb("VmPTE:");
+	long pte_idle = wl_status_kb("VmPTE:");
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < o[i].size; k += PAGE)
 			if (o[i].p[k] != (unsigned char)(o[i].tag + k / PAGE)) {
@@ -120,7 +105,7 @@ static int churn(uint64_t live, uint64_t rounds, unsigned octaves, uint64_t idle
 				return 3;
 			}
 	printf("pt_shrink: mode=churn pte_peak_kb=%ld pte_shrunk_kb=%ld pte_idle_kb=%ld rss_idle_kb=%ld\n", peak,
-	       shrunk, pte_idle, status_kb("VmRSS:"));
+	       shrunk, pte_idle, wl_status_kb("VmRSS:"));
 	return 0;
 }
 
@@ -140,7 +125,7 @@ static int sparse(uint64_t range, uint64_t idle_ms, uint64_t seed)
 	/* One region in 64 keeps its page: data that must survive. */
 	for (size_t i = 0; i < regions; i++)
 		a[i * PMD + wl_below(&rng, PMD / PAGE) * PAGE] = (unsigned char)(i | 1);
-	long peak = status_kb("VmPTE:");
+	long peak = wl_status_kb("VmPTE:");
 	rng = wl_thread_seed(seed, 0);
 	for (size_t i = 0; i < regions; i++) {
 		size_t off = i * PMD + wl_below(&rng, PMD / PAGE) * PAGE;
@@ -149,9 +134,9 @@ static int sparse(uint64_t range, uint64_t idle_ms, uint64_t seed)
 			return 1;
 		}
 	}
-	long shrunk = status_kb("VmPTE:");
+	long shrunk = wl_status_kb("VmPTE:");
 	idle(idle_ms);
-	long pte_idle = status_kb("VmPTE:");
+	long pte_idle = wl_status_kb("VmPTE:");
 	rng = wl_thread_seed(seed, 0);
 	for (size_t i = 0; i < regions; i++) {
 		size_t off = i * PMD + wl_below(&rng, PMD / PAGE) * PAGE;
@@ -163,7 +148,7 @@ static int sparse(uint64_t range, uint64_t idle_ms, uint64_t seed)
 		}
 	}
 	printf("pt_shrink: mode=sparse range_mb=%llu pte_peak_kb=%ld pte_shrunk_kb=%ld pte_idle_kb=%ld rss_idle_kb=%ld\n",
-	       (unsigned long long)(range >> 20), peak, shrunk, pte_idle, status_kb("VmRSS:"));
+	       (unsigned long long)(range >> 20), peak, shrunk, pte_idle, wl_status_kb("VmRSS:"));
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 # redis.sh - a real server: Debian's redis-server (linked with jemalloc)
 # driven by redis-benchmark through fill, delete 90%, FLUSHALL and idle.
 #
-#   redis.sh [--keys N] [--clients C] [--idle S] [--phases FILE] -- PREFIX...
+#   redis.sh [--keys N] [--clients C] [--idle S] [--no-flush] [--phases FILE] -- PREFIX...
 #
 # Starts `PREFIX... redis-server ...` in the background (PREFIX is how the
 # caller wants the server run: e.g. bench/monitor ... -- env LD_PRELOAD=...),
@@ -12,7 +12,8 @@
 #           in the server), values of 64..4096 bytes chosen from i
 #   delete  N requests of an EVAL that DELs key:<i> unless i is a multiple
 #           of 10: exactly 90% of the keys go
-#   flush   FLUSHALL (synchronous)
+#   flush   FLUSHALL (synchronous); left out with --no-flush (the 10% of the
+#           keys stay for the idle phase)
 #   idle    S seconds without requests (jemalloc's decay runs meanwhile)
 # Every phase is bounded: fixed request counts, each tool under `timeout`.
 # The server is always shut down (trap), SIGTERM via PREFIX if it hangs.
@@ -26,15 +27,16 @@
 #     end of each phase)
 # --phases FILE gets "phase,start_realtime_ns" lines. Exit 0 on success.
 set -u
-keys=50000 clients=20 idle=5 phases=
+keys=50000 clients=20 idle=5 phases= flush=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--keys) keys=$2; shift 2 ;;
 	--clients) clients=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
 	--phases) phases=$2; shift 2 ;;
+	--no-flush) flush=0; shift ;;
 	--) shift; break ;;
-	*) echo "usage: redis.sh [--keys N] [--clients C] [--idle S] [--phases FILE] -- PREFIX..." >&2; exit 2 ;;
+	*) echo "usage: redis.sh [--keys N] [--clients C] [--idle S] [--no-flush] [--phases FILE] -- PREFIX..." >&2; exit 2 ;;
 	esac
 done
 unset LD_PRELOAD MADVISOR_CONF MADVISOR_PROFILE MADVISOR_CONFIG
@@ -144,12 +146,14 @@ mark delete
 line="$line$(bench delete "$delete")" || exit 1
 line="$line$(memory delete)"
 line="$line keys_after_delete=$(cli dbsize)"
-mark flush
-t0=$(date +%s%N)
-cli flushall >/dev/null
-t1=$(date +%s%N)
-line="$line flush_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')$(memory flush)"
-line="$line keys_after_flush=$(cli dbsize)"
+if [ "$flush" = 1 ]; then
+	mark flush
+	t0=$(date +%s%N)
+	cli flushall >/dev/null
+	t1=$(date +%s%N)
+	line="$line flush_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')$(memory flush)"
+	line="$line keys_after_flush=$(cli dbsize)"
+fi
 mark idle
 sleep "$idle"
 line="$line idle_s=$idle$(memory idle)"

@@ -1,5 +1,6 @@
 /* wl.h - small helpers shared by the workload programs: a seeded PRNG, a
- * monotonic clock and strict number parsing for command-line options.
+ * monotonic clock, strict number parsing for command-line options and the
+ * process's own memory figures.
  *
  * Header-only so each workload stays one self-contained program. */
 #ifndef MADVISOR_BENCH_WL_H
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* splitmix64: tiny, fast, and the same sequence on every platform. */
@@ -78,6 +80,22 @@ static inline double wl_parse_seconds(const char *opt, const char *s)
 		exit(2);
 	}
 	return v;
+}
+
+/* A "Key:" line of /proc/self/status ("VmRSS:", "VmPTE:") in kB, or -1. */
+static inline long wl_status_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	size_t n = strlen(key);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, n) == 0)
+			kb = strtol(line + n, NULL, 10);
+	fclose(f);
+	return kb;
 }
 
 #endif

@@ -22,6 +22,7 @@ static void cfg_from(struct mv_adapt_cfg *c, const struct mv_options *o)
 	c->cpu_budget = o->adaptive_cpu_budget;
 	c->interval_ns = (uint64_t)o->adaptive_interval_ms * 1000000u;
 	c->purge_interval_ns = (uint64_t)o->adaptive_purge_interval_ms * 1000000u;
+	c->idle_ns = (uint64_t)o->adaptive_idle_ms * 1000000u;
 }
 
 static int64_t pct(int64_t v, int p)
@@ -67,6 +68,48 @@ static int64_t budget_cap(const struct mv_adapt_cfg *c)
 	return (int64_t)2000000000 / 1000 * c->cpu_budget; /* 2 s worth */
 }
 
+/* Quiet for idle_ns since the fingerprint last moved (this reading too): an
+ * idle return is due (the worker then reads the allocator's free memory for
+ * mv_adapt_step). */
+static int return_due(const struct mv_adapt_state *s, const struct mv_adapt_cfg *c, const struct mv_adapt_in *in)
+{
+	return c->idle_ns && in->activity_ok && s->activity_seen && !s->returned && in->activity == s->activity &&
+	       in->now_ns - s->active_ns >= c->idle_ns;
+}
+
+/* The idle return, when the pressure logic has nothing to do. */
+static enum mv_adapt_action idle_return(struct mv_adapt_state *s, const struct mv_adapt_cfg *c,
+					const struct mv_adapt_in *in)
+{
+	if (!return_due(s, c, in))
+		return MV_ADAPT_WAIT;
+	if (in->free_resident >= 0 && (uint64_t)in->free_resident < c->min_free) {
+		s->returned = 1; /* nothing worth it: wait for the next quiet period */
+		s->skipped_small++;
+		return MV_ADAPT_WAIT;
+	}
+	if (s->tokens_ns <= 0) {
+		s->skipped_budget++; /* try again at the next reading */
+		return MV_ADAPT_WAIT;
+	}
+	s->returned = 1;
+	return MV_ADAPT_RETURN;
+}
+
+/* Any change of the fingerprint is activity: the quiet period starts again. */
+static void track_activity(struct mv_adapt_state *s, const struct mv_adapt_cfg *c, const struct mv_adapt_in *in)
+{
+	if (!c->idle_ns || !in->activity_ok)
+		return;
+	if (!s->activity_seen || in->activity != s->activity) {
+		s->activity_seen = 1;
+		s->activity = in->activity;
+		s->active_ns = in->now_ns;
+		s->returned = 0;
+	}
+	s->quiet_ns = in->now_ns - s->active_ns;
+}
+
 enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_adapt_cfg *c,
 				   const struct mv_adapt_in *in)
 {
@@ -82,6 +125,8 @@ enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_ada
 	}
 	s->steps++;
 	s->last_ns = in->now_ns;
+	int due = return_due(s, c, in);
+	track_activity(s, c, in);
 
 	enum mv_adapt_reason why = hot(s, c, in);
 	s->prev_high_events = in->p.cg_high_events;
@@ -99,22 +144,22 @@ enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_ada
 	if (s->purging && in->now_ns - s->last_hot_ns >= c->hold_ns)
 		s->purging = 0;
 	if (!s->purging)
-		return MV_ADAPT_IDLE;
+		return due ? idle_return(s, c, in) : MV_ADAPT_WAIT;
 	uint64_t enough = c->min_free;
 	if (in->alloc_resident > 0 && (uint64_t)in->alloc_resident / 16 > enough)
 		enough = (uint64_t)in->alloc_resident / 16;
 	if (in->free_resident >= 0 && (uint64_t)in->free_resident < enough) {
 		s->skipped_small++;
-		return MV_ADAPT_IDLE;
+		return MV_ADAPT_WAIT;
 	}
 	if (s->skip) {
 		s->skip--;
 		s->skipped_small++;
-		return MV_ADAPT_IDLE;
+		return MV_ADAPT_WAIT;
 	}
 	if (s->tokens_ns <= 0) {
 		s->skipped_budget++;
-		return MV_ADAPT_IDLE;
+		return MV_ADAPT_WAIT;
 	}
 	return MV_ADAPT_PURGE;
 }
@@ -138,6 +183,22 @@ void mv_adapt_purged(struct mv_adapt_state *s, const struct mv_adapt_cfg *c, int
 	}
 	s->backoff = s->backoff ? (s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2) : 1;
 	s->skip = s->backoff;
+}
+
+/* After an idle return: count it and what it released. */
+static void count_return(struct mv_adapt_state *s, int64_t released)
+{
+	s->idle_purges++;
+	if (released > 0)
+		s->idle_purged_bytes += (uint64_t)released;
+}
+
+/* The fingerprint read again after a purge: the purge's own effect on the
+ * allocator's figures is not the program's activity. */
+static void rebase(struct mv_adapt_state *s, uint64_t activity)
+{
+	if (s->activity_seen)
+		s->activity = activity;
 }
 
 const char *mv_adapt_reason_name(enum mv_adapt_reason r)
@@ -199,9 +260,12 @@ static void run(void *arg, uint64_t now)
 	struct mv_adapt_in in = { .now_ns = now, .free_resident = -1, .alloc_resident = -1 };
 	mv_pressure_read(&src, &in.p);
 	in.rss = rss_bytes();
+	if (cfg.idle_ns)
+		in.activity_ok = mv_alloc_activity(&in.activity) == 0;
 	/* The allocator's figures cost locks inside it: read them only when a
 	 * purge is being considered. */
-	int need = rep.state.purging || hot(&rep.state, &cfg, &in) != MV_ADAPT_NONE;
+	int need = rep.state.purging || hot(&rep.state, &cfg, &in) != MV_ADAPT_NONE ||
+		   return_due(&rep.state, &cfg, &in);
 	if (need) {
 		struct mv_alloc_stats st;
 		if (mv_alloc_stats(&st) == 0) {
@@ -216,14 +280,20 @@ static void run(void *arg, uint64_t now)
 	rep.last = in.p;
 	rep.last_rss = in.rss;
 	rep.last_free = in.free_resident;
-	if (a == MV_ADAPT_PURGE) {
+	if (a != MV_ADAPT_WAIT) {
 		mv_alloc_purge();
 		int64_t after = rss_bytes();
-		mv_adapt_purged(&rep.state, &cfg, in.rss >= 0 && after >= 0 ? in.rss - after : 0,
-				in.free_resident >= 0);
+		int64_t released = in.rss >= 0 && after >= 0 ? in.rss - after : 0;
+		if (a == MV_ADAPT_PURGE)
+			mv_adapt_purged(&rep.state, &cfg, released, in.free_resident >= 0);
+		else
+			count_return(&rep.state, released);
+		uint64_t fp;
+		if (cfg.idle_ns && mv_alloc_activity(&fp) == 0)
+			rebase(&rep.state, fp);
 		rep.last_rss = after;
 	}
-	if (need || a == MV_ADAPT_PURGE)
+	if (need || a != MV_ADAPT_WAIT || cfg.idle_ns)
 		mv_adapt_charge(&rep.state, thread_cpu_ns() - c0);
 	/* The worker reads the period after this returns. */
 	mv_adaptive_worker_task.period_ns = rep.state.purging ? cfg.purge_interval_ns : cfg.interval_ns;
@@ -235,7 +305,8 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	if (!o->adaptive)
 		return 0;
 	if (!mv_alloc_backend() || !mv_alloc_backend()->purge) {
-		mv_out_say(2, 0, "the controller stays off", "adaptive: no allocator API to purge through", NULL);
+		if (!(mv_alloc_info() && mv_alloc_info()->stripped)) /* that line says it all */
+			mv_out_say(2, 0, "the controller stays off", "adaptive: no allocator API to purge through", NULL);
 		return -1;
 	}
 	cfg_from(&cfg, o);
@@ -243,6 +314,7 @@ int mv_adaptive_start(const struct mv_options *o, int fd)
 	memcpy(rep.psi_path, src.psi_path, sizeof(rep.psi_path));
 	memcpy(rep.cg_dir, src.cg_dir, sizeof(rep.cg_dir));
 	rep.interval_ms = o->adaptive_interval_ms;
+	rep.idle_ms = o->adaptive_idle_ms;
 	eager = o->adaptive_eager;
 	rep.enabled = 1;
 	rep.last_rss = rep.last_free = -1;

@@ -13,6 +13,13 @@
  * reading the allocator and purging is held to adaptive.cpu_budget per mille
  * of one CPU by a token bucket (at most 2 s of budget saved up).
  *
+ * With adaptive.idle_ms, it also returns idle memory: every reading takes a
+ * fingerprint of the allocator's activity (its allocation counters, see
+ * api.h); once the fingerprint has not changed for idle_ms, one
+ * allocator-wide purge gives back all its free memory (when at least
+ * adaptive.min_free of it is purgeable), and nothing more happens until the
+ * fingerprint moves again. A busy allocator is never purged for idleness.
+ *
  * With adaptive.eager (the default), entering the purging state also
  * switches allocators whose allocator-wide purge cannot reach memory other
  * threads hold to their eager setting (mimalloc: purge delay 0; tcmalloc:
@@ -36,6 +43,7 @@ struct mv_adapt_cfg {
 	uint32_t cpu_budget;          /* per mille of one CPU */
 	uint64_t interval_ns;         /* reading period without pressure */
 	uint64_t purge_interval_ns;   /* reading and purging period under pressure */
+	uint64_t idle_ns;             /* quiet this long: purge once (idle return); 0 = off */
 };
 
 /* One reading. */
@@ -45,6 +53,8 @@ struct mv_adapt_in {
 	int64_t rss;                  /* bytes; -1 unknown */
 	int64_t free_resident;        /* allocator's purgeable bytes; -1 unknown */
 	int64_t alloc_resident;       /* allocator's resident bytes; -1 unknown */
+	int activity_ok;              /* activity was read */
+	uint64_t activity;            /* the allocator's activity fingerprint */
 };
 
 /* Why the controller last saw pressure. */
@@ -61,12 +71,20 @@ struct mv_adapt_state {
 	enum mv_adapt_reason reason;  /* of the last pressure seen */
 	uint32_t backoff, skip;       /* intervals to wait after purges that gave nothing back */
 	int eager;                    /* the allocator is in its eager setting (adaptive.eager) */
+	/* idle return */
+	int activity_seen;            /* a fingerprint was read */
+	int returned;                 /* purged (or skipped) since the last activity */
+	uint64_t activity;            /* the last fingerprint */
+	uint64_t active_ns;           /* when it last changed */
+	uint64_t quiet_ns;            /* how long it had not changed at the last step */
 	/* counters for reports */
 	uint64_t steps, episodes, purges, skipped_budget, skipped_small;
 	uint64_t cpu_ns, purged_bytes;
+	uint64_t idle_purges, idle_purged_bytes;
 };
 
-enum mv_adapt_action { MV_ADAPT_IDLE, MV_ADAPT_PURGE };
+/* WAIT: nothing to do; PURGE: under pressure; RETURN: the allocator is idle. */
+enum mv_adapt_action { MV_ADAPT_WAIT, MV_ADAPT_PURGE, MV_ADAPT_RETURN };
 
 /* Decide for one reading. Updates *s (state and budget). */
 enum mv_adapt_action mv_adapt_step(struct mv_adapt_state *s, const struct mv_adapt_cfg *c,
@@ -88,6 +106,7 @@ struct mv_adaptive_report {
 	char psi_path[MV_PATH_MAX];
 	char cg_dir[MV_PATH_MAX];
 	uint32_t interval_ms;
+	uint32_t idle_ms;
 };
 
 /* Set the controller up if adaptive:true (the "adaptive" feature's start,

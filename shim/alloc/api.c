@@ -5,22 +5,62 @@
 #include "sys/ownsys.h"
 #include "alloc/api.h"
 #include "sys/clock.h"
+#include "sys/procstat.h"
+#include "sys/elfsym.h"
 #include "core/options.h"
 
 static const struct mv_alloc_backend *bound;
 static enum mv_allocator detected = MV_ALLOC_UNKNOWN;
-static void *malloc_base; /* load address of the object defining malloc */
+static const struct mv_allocator_info *where; /* the detected allocator's object */
 static uint64_t purges, purge_ns;
 
-/* A symbol of the object that defines malloc: an allocator linked privately
- * into another library must not be mistaken for the program's. */
-static void *sym(const char *name)
+/* prefix + name into buf. */
+static const char *prefixed(char *buf, size_t cap, const char *name)
+{
+	size_t p = strlen(where->prefix), n = strlen(name);
+	if (p + n >= cap)
+		return name;
+	memcpy(buf, where->prefix, p);
+	memcpy(buf + p, name, n + 1);
+	return buf;
+}
+
+/* An exported symbol of the allocator's object: an allocator linked
+ * privately into another library must not be mistaken for the program's. */
+static void *exported(const char *name)
 {
 	Dl_info di;
-	void *p = mv_own_dlsym(RTLD_DEFAULT, name);
-	if (!p || !dladdr(p, &di) || di.dli_fbase != malloc_base)
+	char buf[128];
+	void *p = mv_own_dlsym(RTLD_DEFAULT, prefixed(buf, sizeof(buf), name));
+	if (!p || !dladdr(p, &di) || (uintptr_t)di.dli_fbase != where->api_base)
 		return NULL;
 	return p;
+}
+
+/* A symbol from the object's .symtab: the backend's bind() runs twice,
+ * first to learn the names it wants (record), then on what one read of the
+ * file found (from_symtab). */
+#define MAX_WANT 16
+static char want_buf[MAX_WANT][128];
+static const char *want[MAX_WANT];
+static uintptr_t found[MAX_WANT];
+static int nwant;
+
+static void *record(const char *name)
+{
+	if (nwant < MAX_WANT)
+		want[nwant] = prefixed(want_buf[nwant], sizeof(want_buf[nwant]), name), nwant++;
+	return NULL;
+}
+
+static void *from_symtab(const char *name)
+{
+	char buf[128];
+	const char *full = prefixed(buf, sizeof(buf), name);
+	for (int i = 0; i < nwant; i++)
+		if (!strcmp(want[i], full))
+			return (void *)found[i];
+	return NULL;
 }
 
 static const struct mv_alloc_backend *backend_for(enum mv_allocator kind)
@@ -41,16 +81,20 @@ static const struct mv_alloc_backend *backend_for(enum mv_allocator kind)
 
 int mv_alloc_init(const struct mv_allocator_info *a)
 {
-	Dl_info di;
-	void *m = mv_own_dlsym(RTLD_DEFAULT, "malloc");
 	const struct mv_alloc_backend *b = backend_for(a->kind);
 	bound = NULL;
 	detected = a->kind;
-	if (!b || !m || !dladdr(m, &di))
+	where = a;
+	if (!b)
 		return -1;
-	malloc_base = di.dli_fbase;
-	if (b->bind(sym) != 0)
+	if (a->found_by == MV_FOUND_SYMTAB) {
+		nwant = 0;
+		(void)b->bind(record);
+		if (mv_elfsym_find(a->symfile, a->api_bias, want, found, nwant) <= 0 || b->bind(from_symtab) != 0)
+			return -1;
+	} else if (b->bind(exported) != 0) {
 		return -1;
+	}
 	bound = b;
 	return 0;
 }
@@ -62,6 +106,11 @@ int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *n
 		return -1;
 	bound = b;
 	return 0;
+}
+
+const struct mv_allocator_info *mv_alloc_info(void)
+{
+	return where;
 }
 
 const struct mv_alloc_backend *mv_alloc_backend(void)
@@ -91,6 +140,13 @@ int mv_alloc_stats(struct mv_alloc_stats *out)
 	if (!bound || !bound->stats)
 		return -1;
 	return bound->stats(out);
+}
+
+int mv_alloc_activity(uint64_t *fp)
+{
+	if (bound && bound->activity)
+		return bound->activity(fp);
+	return mv_procstat_faults(fp);
 }
 
 int mv_alloc_purge(void)

@@ -59,10 +59,18 @@ struct mv_alloc_backend {
 	int (*bind)(void *(*sym)(const char *name));
 	int (*stats)(struct mv_alloc_stats *out);   /* NULL: no figures */
 	int (*purge)(void);                          /* allocator-wide; 0 or -1 */
+	/* A fingerprint of the allocator's activity: counters that change when
+	 * the program allocates or frees (compared, never interpreted). NULL:
+	 * the process's page faults stand in. 0 or -1. */
+	int (*activity)(uint64_t *fp);
 	/* Under memory pressure (on = 1), switch to the allocator's eager
 	 * setting where allocator-wide purges cannot reach what other threads
 	 * hold; on = 0 restores what was there. NULL: purges are enough. */
 	int (*pressure)(int on);
+	/* Whether the API answers yet (NULL: always). A tcmalloc linked into the
+	 * program registers its implementation in the program's own static
+	 * constructors, after madvisor's: until then its extension is a stub. */
+	int (*ready)(void);
 	const struct mv_alloc_knob *knobs;
 	int nknobs;
 	/* Informational note for reports, or NULL. */
@@ -100,6 +108,8 @@ int mv_alloc_init(const struct mv_allocator_info *a);
 /* Test hook: bind backend b (a fake allocator) with symbols from lookup;
  * NULL unbinds. Returns 0, or -1 when b->bind fails. */
 MV_TEST_HOOK int mv_alloc_use(const struct mv_alloc_backend *b, void *(*lookup)(const char *name));
+/* The detected allocator (mv_alloc_init's), or NULL before. */
+const struct mv_allocator_info *mv_alloc_info(void);
 /* The bound backend, or NULL. */
 const struct mv_alloc_backend *mv_alloc_backend(void);
 /* The allocator the program runs on (as detected, bound or not). */
@@ -109,6 +119,14 @@ enum mv_allocator mv_alloc_detected(void);
 int mv_alloc_stats(struct mv_alloc_stats *out);
 /* Append a raw figure to a snapshot (backends). */
 void mv_alloc_prop_add(struct mv_alloc_stats *s, const char *name, uint64_t value);
+/* The activity fingerprint (the backend's, or the process's page faults).
+ * Returns 0, or -1 when neither can be read. */
+int mv_alloc_activity(uint64_t *fp);
+/* Mix one counter into a fingerprint (backends). */
+static inline uint64_t mv_alloc_mix(uint64_t fp, uint64_t v)
+{
+	return (fp ^ v) * 0x100000001b3ull + (v >> 29);
+}
 /* Allocator-wide purge, timed and counted. Returns 0, or -1. */
 int mv_alloc_purge(void);
 /* Pressure mode on or off (backend's pressure hook). 1 when switched, 0
@@ -119,7 +137,9 @@ void mv_alloc_purge_counts(uint64_t *n, uint64_t *ns);
 
 /* Apply the allocator keys of *o that the configuration set: those of the
  * detected allocator through its API, others ignored; every key ignored or
- * refused is named in one line on fd. Returns the number applied. */
+ * refused is named in one line on fd. When the allocator's API does not
+ * answer yet (ready()), the keys are applied from the worker as soon as it
+ * does (within 5 s). Returns the number applied now. */
 struct mv_options;
 int mv_alloc_apply_knobs(const struct mv_options *o, int fd);
 /* Whether option id is an allocator knob, and for which allocator. */

@@ -3,6 +3,7 @@
  * Figures: stats.{resident,active,allocated,mapped,retained,metadata} after
  * an "epoch" refresh, and stats.arenas.<ALL>.{pdirty,pmuzzy} (pages).
  * Purge: arena.<ALL>.purge (every arena, dirty and muzzy, at once).
+ * Activity: the arenas' allocation counts and stats.allocated.
  * Knobs: arenas.{dirty,muzzy}_decay_ms is the value for arenas created later;
  * arenas that already exist keep theirs, so each is set through
  * arena.<i>.{dirty,muzzy}_decay_ms as well (arena.<ALL> does not take a
@@ -78,6 +79,31 @@ static int stats(struct mv_alloc_stats *s)
 static int purge(void)
 {
 	return mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0 ? 0 : -1;
+}
+
+/* Activity: the arenas' allocation and deallocation counts and the bytes
+ * allocated, after an epoch refresh. A thread cache serves small requests
+ * without the arena; it fills and flushes (and is trimmed) as a program
+ * keeps allocating, which these counts see. */
+static int activity(uint64_t *fp)
+{
+	static const char *const counts[] = {
+		"stats.arenas.4096.small.nmalloc", "stats.arenas.4096.small.ndalloc",
+		"stats.arenas.4096.large.nmalloc", "stats.arenas.4096.large.ndalloc",
+	};
+	uint64_t epoch = 1, h = 0;
+	size_t sz = sizeof(epoch), allocated;
+	if (mallctl("epoch", &epoch, &sz, &epoch, sz) != 0 || get_size("stats.allocated", &allocated) != 0)
+		return -1;
+	h = mv_alloc_mix(h, allocated);
+	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		uint64_t v;
+		sz = sizeof(v);
+		if (mallctl(counts[i], &v, &sz, NULL, 0) == 0 && sz == sizeof(v))
+			h = mv_alloc_mix(h, v);
+	}
+	*fp = h;
+	return 0;
 }
 
 /* Name "arena.<i>.<leaf>" into buf. */
@@ -184,6 +210,7 @@ const struct mv_alloc_backend mv_alloc_jemalloc = {
 	.bind = bind,
 	.stats = stats,
 	.purge = purge,
+	.activity = activity,
 	.knobs = knobs,
 	.nknobs = sizeof(knobs) / sizeof(knobs[0]),
 };

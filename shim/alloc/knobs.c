@@ -11,6 +11,7 @@
 #include "alloc/api.h"
 #include "core/options.h"
 #include "sys/outbuf.h"
+#include "sys/worker.h"
 
 /* Outcome per key, for reports. */
 static unsigned char requested[MV_OPT_COUNT], applied[MV_OPT_COUNT];
@@ -51,7 +52,7 @@ static void refused(int fd, const char *key, uint64_t v, const char *why)
 	mv_out_say(fd, 0, "ignored", "key '", key, "' (", mv_out_cstr(&n), "): ", why, NULL);
 }
 
-int mv_alloc_apply_knobs(const struct mv_options *o, int fd)
+static int apply_now(const struct mv_options *o, int fd)
 {
 	const struct mv_alloc_backend *b = mv_alloc_backend();
 	enum mv_allocator mine = mv_alloc_detected();
@@ -81,7 +82,8 @@ int mv_alloc_apply_knobs(const struct mv_options *o, int fd)
 		applied[id] = 1;
 		n++;
 	}
-	if (nother) {
+	/* A hidden allocator (malloc in a stripped object) was said already. */
+	if (nother && !(mv_alloc_info() && mv_alloc_info()->stripped)) {
 		char then[sizeof(other) + 64];
 		struct mv_outbuf t;
 		mv_out_init(&t, then, sizeof(then), -1);
@@ -90,6 +92,43 @@ int mv_alloc_apply_knobs(const struct mv_options *o, int fd)
 		mv_out_say(fd, 0, mv_out_cstr(&t), "the program runs on ", mv_allocator_name(mine), NULL);
 	}
 	return n;
+}
+
+/* Keys waiting for the allocator's API to answer (ready()). */
+static const struct mv_options *waiting;
+static int waiting_fd, tries;
+static void retry(void *arg, uint64_t now);
+static struct mv_task retry_task = { .name = "knobs", .period_ns = 10000000, .run = retry };
+
+static void retry(void *arg, uint64_t now)
+{
+	(void)arg;
+	(void)now;
+	const struct mv_alloc_backend *b = mv_alloc_backend();
+	if (!waiting)
+		return;
+	if (b && b->ready && !b->ready() && ++tries < 500)
+		return;
+	apply_now(waiting, waiting_fd);
+	waiting = NULL;
+	retry_task.period_ns = 3600000000000ull; /* nothing left to do */
+}
+
+int mv_alloc_apply_knobs(const struct mv_options *o, int fd)
+{
+	const struct mv_alloc_backend *b = mv_alloc_backend();
+	enum mv_allocator mine = mv_alloc_detected();
+	int asked = 0;
+	for (int id = 0; id < MV_OPT_COUNT; id++)
+		asked |= mv_alloc_knob_owner(id) == mine && o->source[id] != MV_SRC_DEFAULT;
+	if (asked && b && b->ready && !b->ready()) {
+		waiting = o;
+		waiting_fd = fd;
+		if (mv_worker_add(&retry_task) == 0)
+			return 0;
+		waiting = NULL;
+	}
+	return apply_now(o, fd);
 }
 
 void mv_alloc_gather(struct mv_alloc_report *out)

@@ -4,7 +4,12 @@
  * Figures: what mi_process_info gives (current/peak RSS of the process,
  * current/peak memory committed by mimalloc); mimalloc has no public count
  * of its free-but-resident memory.
- * Purge: mi_collect(true).
+ * Purge: mi_collect(true) on madvisor's thread, made a mimalloc thread first
+ * (mi_thread_init): mi_collect works on the calling thread's heap and
+ * returns at once on a thread mimalloc does not know; on a known one it
+ * also takes over and frees the segments that threads which have exited
+ * left behind. Memory that live threads have freed stays theirs: only they
+ * purge it (after the purge delay, when they next call into mimalloc).
  * Knob: the purge delay. mimalloc 1.x/2.0 call it mi_option_decommit_delay,
  * 2.1 mi_option_purge_delay; both are option number 15. Other major
  * versions are not assumed to keep the number: the knob is refused there. */
@@ -19,6 +24,7 @@ static int (*version)(void);
 static long (*option_get)(int);
 static void (*option_set)(int, long);
 static void (*collect)(bool);
+static void (*thread_init)(void);
 static void (*process_info)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *);
 
 static int bind(void *(*sym)(const char *))
@@ -27,6 +33,7 @@ static int bind(void *(*sym)(const char *))
 	option_get = (long (*)(int))sym("mi_option_get");
 	option_set = (void (*)(int, long))sym("mi_option_set");
 	collect = (void (*)(bool))sym("mi_collect");
+	thread_init = (void (*)(void))sym("mi_thread_init");
 	process_info = (void (*)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *))
 		sym("mi_process_info");
 	return version && collect ? 0 : -1;
@@ -48,7 +55,22 @@ static int stats(struct mv_alloc_stats *s)
 
 static int purge(void)
 {
+	if (thread_init)
+		thread_init(); /* once per thread; later calls return at once */
 	collect(true);
+	return 0;
+}
+
+/* Activity: mimalloc keeps no allocation count in release builds; its
+ * committed memory and the process's page faults move as a program
+ * allocates into new pages (reuse of pages it holds moves neither). */
+static int activity(uint64_t *fp)
+{
+	size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
+	if (!process_info)
+		return -1;
+	process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+	*fp = mv_alloc_mix(mv_alloc_mix(mv_alloc_mix(0, commit), peak_commit), faults);
 	return 0;
 }
 
@@ -108,6 +130,7 @@ const struct mv_alloc_backend mv_alloc_mimalloc = {
 	.bind = bind,
 	.stats = stats,
 	.purge = purge,
+	.activity = activity,
 	.pressure = pressure,
 	.knobs = knobs,
 	.nknobs = sizeof(knobs) / sizeof(knobs[0]),

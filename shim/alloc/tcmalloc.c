@@ -4,6 +4,7 @@
  * tcmalloc.* properties (pageheap_free_bytes is what ReleaseFreeMemory can
  * give back; pageheap_unmapped_bytes was given back already).
  * Purge: MallocExtension_ReleaseFreeMemory (the whole page heap).
+ * Activity: the bytes allocated and the free bytes of the caches.
  * Knobs: tcmalloc.aggressive_memory_decommit through SetNumericProperty. The
  * release rate has no C entry point: the C++ virtual
  * TCMallocImplementation::SetMemoryReleaseRate(double) is called on
@@ -78,6 +79,25 @@ static int purge(void)
 	return 0;
 }
 
+/* Activity: the bytes the program holds and what the caches in front of
+ * the page heap hold; any allocation or free moves one of them. */
+static int activity(uint64_t *fp)
+{
+	static const char *const figures[] = {
+		"generic.current_allocated_bytes", "tcmalloc.thread_cache_free_bytes",
+		"tcmalloc.central_cache_free_bytes", "tcmalloc.transfer_cache_free_bytes", "generic.heap_size",
+	};
+	uint64_t h = 0;
+	for (unsigned i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+		size_t v;
+		if (!get_prop(figures[i], &v))
+			return -1;
+		h = mv_alloc_mix(h, v);
+	}
+	*fp = h;
+	return 0;
+}
+
 static int set_aggressive(uint64_t v, const char **why)
 {
 	if (set_prop("tcmalloc.aggressive_memory_decommit", (size_t)v))
@@ -148,6 +168,13 @@ static int pressure(int on)
 	return 0;
 }
 
+/* tcmalloc's own extension is registered (the stub answers no property). */
+static int ready(void)
+{
+	size_t v;
+	return get_prop("generic.current_allocated_bytes", &v);
+}
+
 static const struct mv_alloc_knob knobs[] = {
 	{ MV_OPT_TCMALLOC_AGGRESSIVE_DECOMMIT, set_aggressive, get_aggressive },
 	{ MV_OPT_TCMALLOC_RELEASE_RATE, set_release_rate, get_release_rate },
@@ -159,7 +186,9 @@ const struct mv_alloc_backend mv_alloc_tcmalloc = {
 	.bind = bind,
 	.stats = stats,
 	.purge = purge,
+	.activity = activity,
 	.pressure = pressure,
+	.ready = ready,
 	.knobs = knobs,
 	.nknobs = sizeof(knobs) / sizeof(knobs[0]),
 };

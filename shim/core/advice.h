@@ -1,11 +1,14 @@
-/* advice.h - advice transforms: what an allocator's purge becomes.
+/* advice.h - advice transforms: what a madvise purge becomes.
  *
- * The madvise strategies transform an allocator's purge; they never postpone it
- * and never widen it. A call is the allocator's when it comes from the code of
- * the object that defines malloc (jemalloc, tcmalloc or mimalloc, loaded as a
- * shared object): those calls advise the allocator's own private anonymous
- * memory, so changing MADV_FREE and MADV_DONTNEED into each other keeps the
- * kernel's result. Everything else passes through unchanged. */
+ * The madvise strategies transform a purge; they never postpone it and never
+ * widen it. `madvise.callers` says whose calls they take: any (the default),
+ * the allocator's (calls from the code of the object that defines malloc:
+ * jemalloc, tcmalloc or mimalloc loaded as a shared object) or the
+ * program's (all others). MADV_FREE sent as MADV_DONTNEED and a DONTNEED
+ * split into an aligned core and its edges keep what every caller may rely
+ * on; MADV_DONTNEED sent as MADV_FREE does not (the pages need not read as
+ * zero), so it only ever applies to the calls of an allocator known not to
+ * rely on zero-fill. Everything else passes through unchanged. */
 #ifndef MADVISOR_ADVICE_H
 #define MADVISOR_ADVICE_H
 
@@ -30,10 +33,11 @@ enum mv_pt_reclaim_how {
 typedef int (*mv_plain_vma_fn)(uintptr_t lo, uintptr_t hi, int *flags);
 
 struct mv_advice {
-	int active;           /* some strategy applies to allocator calls */
+	int active;           /* some strategy applies */
 	int madvise_mode;     /* enum mv_madvise_mode in force */
 	int pt_reclaim;       /* enum mv_pt_reclaim_how: whole 2 MiB cores go as one DONTNEED or a fresh mapping */
-	uintptr_t alloc_lo, alloc_hi;
+	int callers;          /* enum mv_callers: whose calls the strategies take */
+	uintptr_t alloc_lo, alloc_hi; /* the allocator's code; empty when unknown */
 	mv_plain_vma_fn plain_vma;
 };
 
@@ -46,13 +50,23 @@ struct mv_advice {
 void mv_advice_init(struct mv_advice *p, const struct mv_options *o, const struct mv_allocator_info *a,
 		    const struct mv_probe *(*kernel)(void), mv_plain_vma_fn plain_vma, int stderr_fd);
 
+/* Whether a call made from code address pc is the allocator's. */
+static inline int mv_advice_from_allocator(const struct mv_advice *p, const void *pc)
+{
+	return (uintptr_t)pc - p->alloc_lo < p->alloc_hi - p->alloc_lo;
+}
+
 /* Whether the transforms apply to this request. */
 static inline int mv_advice_applies(const struct mv_advice *p, const struct mv_request *q)
 {
-	return p->active && q->kind == MV_MADVISE && (uintptr_t)q->caller - p->alloc_lo < p->alloc_hi - p->alloc_lo;
+	if (!p->active || q->kind != MV_MADVISE)
+		return 0;
+	if (p->callers == MV_CALLERS_ANY)
+		return 1;
+	return mv_advice_from_allocator(p, q->caller) == (p->callers == MV_CALLERS_ALLOCATOR);
 }
 
-/* Execute an allocator's madvise under the transforms p (split.h). Returns the
+/* Execute a madvise the transforms p apply to (split.h). Returns the
  * kernel-style result. */
 long mv_advice_madvise(const struct mv_advice *p, const struct mv_request *q);
 

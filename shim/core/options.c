@@ -30,7 +30,7 @@ static const char *const madvise_modes[] = { "passthrough", "free_to_dontneed", 
 	[id] = { name, type, offsetof(struct mv_options, field), FIELD_SIZE(field), def, lo, hi, help, flags, names }
 static const char *const live_signals[] = { "off", "SIGUSR1", "SIGUSR2", NULL };
 static const char *const munmap_modes[] = { "passthrough", "recycle", "defer", NULL };
-static const char *const munmap_callers[] = { "any", "allocator", "program", NULL };
+static const char *const callers[] = { "any", "allocator", "program", NULL };
 
 const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	BOOL(MV_OPT_ENABLED, enabled, "true",
@@ -49,12 +49,19 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	     "time one call in N of each kind (rounded down to a power of two; the first is always timed);"
 	     " kernel time is estimated from those. 1 times every call"),
 	ENUM(MV_OPT_MADVISE, madvise, "passthrough", madvise_modes,
-	     "allocator purges: passthrough, free_to_dontneed (MADV_FREE sent as MADV_DONTNEED: RSS drops"
-	     " at once), or dontneed_to_free (MADV_DONTNEED sent as MADV_FREE; tcmalloc and mimalloc only)"),
+	     "purges (of the callers madvise.callers names): passthrough, free_to_dontneed (MADV_FREE sent as"
+	     " MADV_DONTNEED: RSS drops at once), or dontneed_to_free (MADV_DONTNEED sent as MADV_FREE; the"
+	     " calls of tcmalloc and mimalloc only, never the program's)"),
 	BOOL(MV_OPT_PT_RECLAIM, pt_reclaim, "false",
-	     "allocator purges covering whole 2 MiB-aligned regions send that core as one MADV_DONTNEED,"
-	     " so the kernel frees its page table (PT_RECLAIM, Linux 6.14+); on older kernels, with a munmap"
-	     " strategy on, cores of plain private anonymous mappings are replaced with fresh ones instead"),
+	     "purges (of the callers madvise.callers names) covering whole 2 MiB-aligned regions send that core"
+	     " as one MADV_DONTNEED, so the kernel frees its page table (PT_RECLAIM, Linux 6.14+); on older"
+	     " kernels, with a munmap strategy on, cores of plain private anonymous mappings are replaced with"
+	     " fresh ones instead"),
+	NKEY(MV_OPT_MADVISE_CALLERS, "madvise.callers", MV_T_ENUM, madvise_callers, "any", 0, 0,
+	     "madvise and pt_reclaim: whose MADV_FREE and MADV_DONTNEED calls they transform: any (safe for"
+	     " every caller: MADV_FREE allows zero-fill, an aligned core and its edges read as one call),"
+	     " allocator (those made by the malloc implementation) or program (all others); the rest pass"
+	     " through", 0, callers),
 	NKEY(MV_OPT_JEMALLOC_DIRTY_DECAY_MS, "jemalloc.dirty_decay_ms", MV_T_UINT, jemalloc_dirty_decay_ms, "",
 	     0, 2147483647, "jemalloc: purge dirty pages after this many ms (all arenas; unset: jemalloc's own, 10000)",
 	     MV_OPT_F_UNSET, NULL),
@@ -80,6 +87,10 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	NKEY(MV_OPT_ADAPTIVE_TARGET_RSS, "adaptive.target_rss", MV_T_UINT, adaptive_target_rss, "0", 0, UINT64_MAX,
 	     "adaptive: purge while the process's RSS is above this many bytes (k, m, g suffixes); 0 = no target",
 	     0, NULL),
+	NKEY(MV_OPT_ADAPTIVE_IDLE_MS, "adaptive.idle_ms", MV_T_UINT, adaptive_idle_ms, "0", 0, 3600000,
+	     "adaptive: once the allocator has made no allocation for this many ms (its own counters, read"
+	     " every adaptive.interval_ms), purge all its free memory once, then wait for activity again;"
+	     " 0 = off", 0, NULL),
 	NKEY(MV_OPT_ADAPTIVE_INTERVAL_MS, "adaptive.interval_ms", MV_T_UINT, adaptive_interval_ms, "200", 10, 60000,
 	     "adaptive: how often memory pressure is read while there is none", 0, NULL),
 	NKEY(MV_OPT_ADAPTIVE_PSI_HIGH, "adaptive.psi_high", MV_T_UINT, adaptive_psi_high, "100", 1, 10000,
@@ -167,7 +178,7 @@ const struct mv_option_desc mv_option_table[MV_OPT_COUNT] = {
 	NKEY(MV_OPT_MUNMAP_CALLERS, "munmap.callers", MV_T_ENUM, munmap_callers, "any", 0, 0,
 	     "munmap: whose mmap and munmap calls the strategy takes: any, allocator (those made by the"
 	     " malloc implementation: jemalloc extents, mimalloc segments, tcmalloc spans) or program"
-	     " (all others: mmap-per-buffer code); the rest pass through", 0, munmap_callers),
+	     " (all others: mmap-per-buffer code); the rest pass through", 0, callers),
 	NKEY(MV_OPT_MUNMAP_RECYCLE_RESIDENT, "munmap.recycle_resident", MV_T_BOOL, munmap_recycle_resident,
 	     "false", 0, 1, "munmap:recycle: false: a recycled range is handed out with its pages dropped"
 	     " (MADV_DONTNEED), exactly a fresh mapping: nothing resident until touched; true: its pages stay"

@@ -30,6 +30,7 @@ enum mv_opt_id {
 	MV_OPT_TIME_EVERY,
 	MV_OPT_MADVISE,
 	MV_OPT_PT_RECLAIM,
+	MV_OPT_MADVISE_CALLERS,
 	/* allocator knobs (alloc/api.h), adaptive controller, live stats, attribution */
 	MV_OPT_JEMALLOC_DIRTY_DECAY_MS,
 	MV_OPT_JEMALLOC_MUZZY_DECAY_MS,
@@ -39,6 +40,7 @@ enum mv_opt_id {
 	MV_OPT_MIMALLOC_PURGE_DELAY,
 	MV_OPT_ADAPTIVE,
 	MV_OPT_ADAPTIVE_TARGET_RSS,
+	MV_OPT_ADAPTIVE_IDLE_MS,
 	MV_OPT_ADAPTIVE_INTERVAL_MS,
 	MV_OPT_ADAPTIVE_PSI_HIGH,
 	MV_OPT_ADAPTIVE_PSI_LOW,
@@ -86,7 +88,8 @@ struct mv_options {
 	bool strict;                     /* bad configuration: exit 2 instead of passthrough */
 	uint32_t time_every;             /* time one call in N per row (power of two) */
 	int madvise;                     /* enum mv_madvise_mode: how allocator purges are sent */
-	bool pt_reclaim;                 /* allocator purges: whole 2 MiB cores as one MADV_DONTNEED */
+	bool pt_reclaim;                 /* purges: whole 2 MiB cores as one MADV_DONTNEED */
+	int madvise_callers;             /* enum mv_callers: whose madvise calls the transforms take */
 	/* allocator knobs: applied only when a source sets them (alloc/api.h) */
 	uint32_t jemalloc_dirty_decay_ms;
 	uint32_t jemalloc_muzzy_decay_ms;
@@ -97,6 +100,7 @@ struct mv_options {
 	/* adaptive purge controller (adaptive.h) */
 	bool adaptive;
 	uint64_t adaptive_target_rss;    /* bytes; 0 = none */
+	uint32_t adaptive_idle_ms;       /* purge once after this long without allocation; 0 = off */
 	uint32_t adaptive_interval_ms;
 	uint32_t adaptive_purge_interval_ms;
 	bool adaptive_eager;             /* under pressure, the allocator's eager setting too */
@@ -132,12 +136,17 @@ struct mv_options {
 	uint32_t munmap_max_age_ms;      /* held ranges go back to the kernel after this */
 	bool munmap_zap_first;           /* defer: MADV_DONTNEED at once, unmap later */
 	uint32_t munmap_psi;             /* memory "some" avg10 (hundredths of %) that drains; 0 = off */
-	int munmap_callers;              /* enum mv_munmap_callers: whose calls the strategy takes */
+	int munmap_callers;              /* enum mv_callers: whose calls the strategy takes */
 	bool munmap_recycle_resident;    /* recycle: hand out resident pages cleared (true) or dropped */
 	unsigned char source[MV_OPT_COUNT]; /* enum mv_source per key */
 };
 
 enum mv_opt_type { MV_T_BOOL, MV_T_UINT, MV_T_STRING, MV_T_ENUM };
+
+/* Values of `munmap.callers` and `madvise.callers`: whose calls a strategy
+ * takes. The allocator's are those made from the code of the object that
+ * defines malloc; the program's are all others. */
+enum mv_callers { MV_CALLERS_ANY, MV_CALLERS_ALLOCATOR, MV_CALLERS_PROGRAM };
 
 /* Values of the `madvise` key. */
 enum mv_madvise_mode {

@@ -33,7 +33,7 @@ static struct {
 	uint64_t cache_bytes, max_range, zero_max;
 	uint64_t max_age_ns;
 	uint32_t psi;              /* memory "some" avg10 in hundredths of a percent; 0 = off */
-	int callers;               /* enum mv_munmap_callers */
+	int callers;               /* enum mv_callers */
 	int recycle_resident;      /* hand out resident pages cleared, not dropped */
 	int locked_all;            /* mlockall in force: nothing is held */
 	uint64_t next_psi_ns;

@@ -34,8 +34,6 @@
 
 /* Values of the `munmap` key. */
 enum mv_munmap_mode { MV_MUNMAP_PASSTHROUGH, MV_MUNMAP_RECYCLE, MV_MUNMAP_DEFER };
-/* Values of `munmap.callers`: whose calls a strategy takes. */
-enum mv_munmap_callers { MV_CALLERS_ANY, MV_CALLERS_ALLOCATOR, MV_CALLERS_PROGRAM };
 
 /* Set up the strategy the options ask for (the "munmap" feature's start,
  * route/features.c): registry, arenas, the worker task. On failure prints one

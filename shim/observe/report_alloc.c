@@ -65,6 +65,7 @@ static void adaptive_obj(struct mv_emit *e, const struct mv_adaptive_report *a)
 	mv_emit_str(e, "reason", mv_adapt_reason_name(s->reason));
 	mv_emit_bool(e, "eager", s->eager);
 	mv_emit_u64(e, "interval_ms", a->interval_ms);
+	mv_emit_u64(e, "idle_ms", a->idle_ms);
 	mv_emit_str(e, "psi_file", a->psi_path);
 	if (p->cg_version) {
 		mv_emit_object(e, "cgroup");
@@ -93,6 +94,12 @@ static void adaptive_obj(struct mv_emit *e, const struct mv_adaptive_report *a)
 	mv_emit_u64(e, "purged_bytes", s->purged_bytes);
 	mv_emit_u64(e, "skipped_small", s->skipped_small);
 	mv_emit_u64(e, "skipped_budget", s->skipped_budget);
+	if (a->idle_ms && s->activity_seen)
+		mv_emit_u64(e, "quiet_ms", s->quiet_ns / 1000000u);
+	else
+		mv_emit_null(e, "quiet_ms");
+	mv_emit_u64(e, "idle_purges", s->idle_purges);
+	mv_emit_u64(e, "idle_purged_bytes", s->idle_purged_bytes);
 	mv_emit_u64(e, "cpu_ns", s->cpu_ns);
 	mv_emit_end(e);
 }
@@ -337,7 +344,15 @@ void mv_report_text_alloc(struct mv_outbuf *o, const struct mv_report *r)
 		mv_out_u64(o, ad->state.skipped_small);
 		mv_out_str(o, " (little to purge) + ");
 		mv_out_u64(o, ad->state.skipped_budget);
-		mv_out_str(o, " (CPU budget), controller CPU ");
+		mv_out_str(o, " (CPU budget), ");
+		if (ad->idle_ms) {
+			mv_out_str(o, "idle returns ");
+			mv_out_u64(o, ad->state.idle_purges);
+			mv_out_str(o, " releasing ");
+			bytes_h(o, (int64_t)ad->state.idle_purged_bytes);
+			mv_out_str(o, ", ");
+		}
+		mv_out_str(o, "controller CPU ");
 		mv_out_fixed(o, (double)ad->state.cpu_ns / 1e6, 1);
 		mv_out_str(o, " ms\n");
 	}

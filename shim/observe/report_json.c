@@ -61,6 +61,19 @@ static void kernel_obj(struct mv_emit *e, const struct mv_probe *p)
 	mv_emit_end(e);
 }
 
+static void allocator_obj(struct mv_emit *e, const struct mv_allocator_info *a)
+{
+	mv_emit_object(e, "allocator");
+	mv_emit_str(e, "name", mv_allocator_name(a->kind));
+	mv_emit_str(e, "library", a->library);
+	mv_emit_bool(e, "purges_visible", mv_allocator_purges_visible(a->kind));
+	mv_emit_str(e, "found_by", mv_allocator_found_name(a->found_by));
+	mv_emit_str(e, "prefix", a->prefix);
+	mv_emit_bool(e, "in_executable", a->in_executable);
+	mv_emit_bool(e, "stripped", a->stripped == MV_HIDDEN_STRIPPED);
+	mv_emit_end(e);
+}
+
 static void policy_obj(struct mv_emit *e, const struct mv_report *r)
 {
 	mv_emit_object(e, "policy");
@@ -138,11 +151,7 @@ int mv_report_json(const struct mv_report *r, int fd)
 	mv_emit_count(&e, "pid", r->pid);
 	mv_emit_str(&e, "exe", r->exe);
 	mv_emit_u64(&e, "elapsed_ns", r->elapsed_ns);
-	mv_emit_object(&e, "allocator");
-	mv_emit_str(&e, "name", mv_allocator_name(r->allocator->kind));
-	mv_emit_str(&e, "library", r->allocator->library);
-	mv_emit_bool(&e, "purges_visible", mv_allocator_purges_visible(r->allocator->kind));
-	mv_emit_end(&e);
+	allocator_obj(&e, r->allocator);
 	kernel_obj(&e, r->kernel);
 	policy_obj(&e, r);
 	mv_report_features_json(&e);

@@ -258,6 +258,11 @@ int mv_report_prom(const struct mv_report *r, int fd)
 		sample_u64(&o, "madvisor_adaptive_purges_total", r->pid, NULL, ad->state.purges);
 		family(&o, "madvisor_adaptive_purged_bytes_total", "counter", "RSS those purges gave back");
 		sample_u64(&o, "madvisor_adaptive_purged_bytes_total", r->pid, NULL, ad->state.purged_bytes);
+		family(&o, "madvisor_adaptive_idle_purges_total", "counter",
+		       "allocator-wide purges after adaptive.idle_ms without allocation");
+		sample_u64(&o, "madvisor_adaptive_idle_purges_total", r->pid, NULL, ad->state.idle_purges);
+		family(&o, "madvisor_adaptive_idle_purged_bytes_total", "counter", "RSS the idle purges gave back");
+		sample_u64(&o, "madvisor_adaptive_idle_purged_bytes_total", r->pid, NULL, ad->state.idle_purged_bytes);
 		family(&o, "madvisor_adaptive_cpu_seconds_total", "counter", "CPU time the controller spent");
 		sample_f(&o, "madvisor_adaptive_cpu_seconds_total", r->pid, NULL, (double)ad->state.cpu_ns / 1e9);
 		if (ad->last.psi_ok) {

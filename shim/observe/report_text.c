@@ -64,8 +64,20 @@ int mv_report_text(const struct mv_report *r, int fd)
 	if (r->allocator->library[0]) {
 		mv_out_str(&o, " (");
 		mv_out_str(&o, r->allocator->library);
+		if (r->allocator->found_by == MV_FOUND_SYMTAB || r->allocator->prefix[0]) {
+			mv_out_str(&o, r->allocator->found_by == MV_FOUND_SYMTAB ? ", found in its .symtab"
+										: ", found in its exported symbols");
+			if (r->allocator->prefix[0]) {
+				mv_out_str(&o, ", prefix ");
+				mv_out_str(&o, r->allocator->prefix);
+			}
+		}
 		mv_out_char(&o, ')');
 	}
+	if (r->allocator->stripped)
+		mv_out_str(&o, r->allocator->stripped == MV_HIDDEN_STRIPPED
+				       ? "; malloc is linked into a stripped object: an allocator there cannot be seen"
+				       : "; malloc is linked into an object whose symbol table cannot be read");
 	mv_out_char(&o, '\n');
 	mv_out_str(&o, "madvisor: kernel ");
 	mv_out_i64(&o, r->kernel->kernel_major);

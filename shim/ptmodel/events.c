@@ -327,13 +327,13 @@ int mv_ptm_before(const struct mv_request *q)
 	return excl;
 }
 
-/* An allocator's purge as the advice transforms sent it (core/split.h: the
- * advice may be converted, and with pt_reclaim the whole 2 MiB core goes as
- * one DONTNEED or, on kernels without PT_RECLAIM, as a fresh mapping). */
+/* A purge as the advice transforms sent it (core/split.h: the advice may be
+ * converted, and with pt_reclaim the whole 2 MiB core goes as one DONTNEED
+ * or, on kernels without PT_RECLAIM, as a fresh mapping). */
 static void advice_zap(const struct mv_advice *p, const struct mv_request *q)
 {
 	struct mv_split s;
-	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, &s);
+	mv_split_purge(p, (uintptr_t)q->addr, q->len, q->advice, mv_advice_from_allocator(p, q->caller), &s);
 	if (!s.n)
 		on_zap((uintptr_t)q->addr, q->len, q->advice);
 	for (int i = 0; i < s.n; i++) {

@@ -4,6 +4,7 @@
 
 struct search {
 	uintptr_t pc;
+	int main;  /* looking for the main program, not for pc */
 	int index; /* position in the link map; 0 is the main program */
 	struct mv_text *out;
 	int found;
@@ -20,7 +21,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
-		hit |= s->pc >= start && s->pc < end;
+		hit |= s->main ? s->index == 0 : s->pc >= start && s->pc < end;
 		if (start < lo)
 			lo = start;
 		if (end > hi)
@@ -33,6 +34,8 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 	s->out->lo = lo;
 	s->out->hi = hi;
 	s->out->is_main = s->index == 0;
+	s->out->bias = info->dlpi_addr;
+	s->out->name = info->dlpi_name ? info->dlpi_name : "";
 	s->found = 1;
 	return 1;
 }
@@ -42,6 +45,19 @@ int mv_object_text(const void *pc, struct mv_text *out)
 	struct search s = { .pc = (uintptr_t)pc, .out = out };
 	out->lo = out->hi = 0;
 	out->is_main = 0;
+	out->bias = 0;
+	out->name = "";
+	dl_iterate_phdr(visit, &s);
+	return s.found ? 0 : -1;
+}
+
+int mv_object_main(struct mv_text *out)
+{
+	struct search s = { .main = 1, .out = out };
+	out->lo = out->hi = 0;
+	out->is_main = 0;
+	out->bias = 0;
+	out->name = "";
 	dl_iterate_phdr(visit, &s);
 	return s.found ? 0 : -1;
 }

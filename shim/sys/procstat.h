@@ -1,4 +1,5 @@
-/* procstat.h - the process's own memory figures from /proc/self/status. */
+/* procstat.h - the process's own memory figures from /proc/self/status, and
+ * its page-fault count from /proc/self/stat. */
 #ifndef MADVISOR_PROCSTAT_H
 #define MADVISOR_PROCSTAT_H
 
@@ -12,5 +13,9 @@ struct mv_procstat {
 int mv_procstat_read(struct mv_procstat *out);
 /* Parse the text of a status file (exposed for tests). */
 void mv_procstat_parse(const char *text, struct mv_procstat *out);
+
+/* Minor plus major page faults of the whole process so far. Returns 0, or
+ * -1 without /proc. */
+int mv_procstat_faults(uint64_t *out);
 
 #endif

@@ -16,41 +16,24 @@ psi() { printf 'some avg10=%s avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 av
 mkdir -p "$TMPD/nocg"   # an empty cgroup directory: no cgroup signal
 
 # live KEY: a field of the "adaptive" object in the live file ("" before the
-# first write). The file is replaced atomically: never read half written.
-live() {
-	sed -n 's/.*"adaptive":{//p' "$TMPD/live.json" 2>/dev/null |
-		grep -o "\"$1\":[^,}]*" | head -n 1 | sed 's/^[^:]*://; s/"//g'
-}
-# wait_until WHAT COMMAND...: poll until COMMAND succeeds; give up (saying
-# so) when the program has exited or after 3000 polls (over two minutes).
-wait_until() {
-	_what=$1; shift
-	_i=0
-	until "$@"; do
-		if ! kill -0 "$_pid" 2>/dev/null || [ $_i -ge 3000 ]; then
-			diag "gave up waiting: $_what"
-			return 1
-		fi
-		sleep 0.04
-		_i=$((_i + 1))
-	done
-}
+# first write).
+live() { stats_field "$TMPD/live.json" adaptive "$1"; }
 # live_ge KEY N: the live file shows KEY >= N.
 live_ge() { _v=$(live "$1"); [ -n "$_v" ] && [ "$_v" -ge "$2" ]; }
 # live_is KEY VALUE
 live_is() { [ "$(live "$1")" = "$2" ]; }
 # Scenarios, run once the program is ready; each returns when the controller
 # has done what the checks that follow look at.
-steps3() { wait_until "three readings" live_ge steps 3; }
-stepped_under_pressure() { wait_until "a purge under pressure" live_ge purges 1; }
+steps3() { wait_until "$_pid" "three readings" live_ge steps 3; }
+stepped_under_pressure() { wait_until "$_pid" "a purge under pressure" live_ge purges 1; }
 pressure_on() { psi 50.00; stepped_under_pressure; }
-episode() { wait_until "an episode" live_ge episodes 1; }
+episode() { wait_until "$_pid" "an episode" live_ge episodes 1; }
 eager_on() { psi 50.00; episode; }
 pressure_on_off() {
 	psi 50.00
 	episode
 	psi 0.00
-	wait_until "relaxed after the pressure" live_is state relaxed
+	wait_until "$_pid" "relaxed after the pressure" live_is state relaxed
 }
 
 # phase_run ALLOC CONF MIB SCENARIO: run `phases` with the controller on,
@@ -63,7 +46,7 @@ phase_run() {
 		MADVISOR_CONF="stats_file:$TMPD/a.json,live_file:$TMPD/live.json,live_interval_ms:20,adaptive:true,adaptive.pressure_file:$TMPD/psi,adaptive.cgroup_dir:$TMPD/nocg,$_c" \
 		"$ITEST/phases" "$_mib" 3600 "$TMPD/stop" >"$TMPD/out" 2>"$TMPD/err" &
 	_pid=$!
-	wait_until "the program is ready" grep -q ready "$TMPD/out" && $_after
+	wait_until "$_pid" "the program is ready" grep -q ready "$TMPD/out" && $_after
 	: >"$TMPD/stop"
 	wait $_pid
 	rc=$?
@@ -138,7 +121,7 @@ if have_alloc jemalloc; then
 	echo 100 >"$TMPD/cg/memory.current"
 	# a breach counts only against a reading taken before it
 	breach() {
-		wait_until "a reading before the breach" live_ge steps 1 || return
+		wait_until "$_pid" "a reading before the breach" live_ge steps 1 || return
 		printf 'low 0\nhigh 1\nmax 0\noom 0\noom_kill 0\n' >"$TMPD/cg/memory.events.tmp"
 		mv "$TMPD/cg/memory.events.tmp" "$TMPD/cg/memory.events"
 		episode

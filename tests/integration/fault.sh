@@ -287,6 +287,23 @@ if [ -z "$SAN_PRELOAD" ] && have_alloc jemalloc; then
 else
 	skip "jemalloc not found by configure (or a sanitizer build): allocator API faults"
 fi
+if [ -z "$SAN_PRELOAD" ] && [ -x "$ITEST/burst_static_je" ]; then
+	# jemalloc linked into the program: its API is only in the program's .symtab.
+	: >"$TMPD/burst"
+	: >"$TMPD/stop"
+	fault_run "openat:EACCES:/proc/self/exe" "adaptive:on" "$ITEST/burst_static_je" 1 8 "$TMPD"
+	expect_runs "static jemalloc, the program's file unreadable"
+	check_eq "static jemalloc, the program's file unreadable: said so" 1 \
+		"$(grep -c '^madvisor: malloc is linked into the program, whose symbol table cannot be read' "$TMPD/err")"
+	stat_is "static jemalloc, the program's file unreadable: allocator not identified" allocator.name other
+	stat_is "static jemalloc, the program's file unreadable: the controller stays off" adaptive.enabled false
+	fault_run "mmap:ENOMEM" "jemalloc.dirty_decay_ms:100" "$ITEST/burst_static_je" 1 8 "$TMPD"
+	expect_runs "static jemalloc, the program's file cannot be mapped"
+	expect_said "static jemalloc, the program's file cannot be mapped" "whose symbol table cannot be read"
+	stat_is "static jemalloc, the program's file cannot be mapped: allocator not identified" allocator.name other
+else
+	skip "no burst_static_je (libjemalloc_pic.a not found by configure, or a sanitizer build)"
+fi
 if [ -z "$SAN_PRELOAD" ] && have_alloc tcmalloc; then
 	# gperftools defines mmap and munmap itself: without dlsym, raw calls.
 	ALLOC_SO=$TCMALLOC_SO fault_run "dlsym:ENOENT" "$REC" $SH

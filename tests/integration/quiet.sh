@@ -44,7 +44,7 @@ if run default sweep:on "$ITEST/hello" && [ -s "$TMPD/err" ]; then
 	check_eq "sweep:on on this kernel: one line" 1 "$(wc -l <"$TMPD/err")"
 fi
 
-for p in default churn lowmem; do
+for p in default churn lowmem service; do
 	for c in "" "sweep:on" "ptmodel:on,trace:$TMPD/t-%p.bin,live_file:$TMPD/l-%p.json,live_interval_ms:50"; do
 		if worker_in_child "$(cat "$top_srcdir/configs/$p.conf" 2>/dev/null),$c" && ! fork_threads_ok; then
 			for f in "forks and exec" "shadow checker with fork storms"; do

@@ -11,7 +11,8 @@
 # pages), sigstorm and forks (their call counts must match the stats). Each
 # run gets its own seed (printed with a command line that replays it); the
 # base seed is STRESS_SEED (default: random). STRESS_THREADS sets the
-# checker's threads (default 8).
+# checker's threads (default 8). STRESS_PROFILES (labels, space-separated)
+# runs only those profiles.
 #
 # One TAP line per run and a summary: ops, mismatches (memory that read
 # wrong, stats that miscounted), errno mismatches (a result or errno not the
@@ -53,10 +54,18 @@ sweep||sweep:true,sweep.max:65536,ptmodel.budget:50
 trace||trace:$TMPD/t-%p.bin,trace.max:8m
 observe||stats:true,stats_text_file:$TMPD/st-%p.txt,live_file:$TMPD/l-%p.json,live_prom_file:$TMPD/l-%p.prom,live_interval_ms:20,live_signal:SIGUSR2,attribution:true,attribution.every:1,ptmodel:true,time_every:1
 adaptive||adaptive:true,adaptive.target_rss:1m,adaptive.interval_ms:10,adaptive.purge_interval_ms:5,adaptive.min_free:0,munmap:recycle
+service|service|
+service-tight|service|adaptive.idle_ms:20,adaptive.interval_ms:10,adaptive.min_free:0,madvise:free_to_dontneed,pt_reclaim:true
 EOF
 }
 
-nprof=$(profiles | wc -l)
+# selected: the profiles STRESS_PROFILES names (all without it).
+selected() {
+	profiles | while IFS='|' read -r _l _p _c; do
+		case " ${STRESS_PROFILES:-$_l} " in *" $_l "*) echo "$_l|$_p|$_c" ;; esac
+	done
+}
+nprof=$(selected | wc -l)
 nalloc=0
 for a in $STRESS_ALLOCATORS; do have_alloc "$a" && nalloc=$((nalloc + 1)); done
 runs=$((nprof * nalloc * 5))
@@ -180,7 +189,7 @@ compare_counts_quiet() {
 }
 
 k=0
-profiles >"$TMPD/profiles"
+selected >"$TMPD/profiles"
 while IFS='|' read -r label prof conf; do
 	for alloc in $STRESS_ALLOCATORS; do
 		have_alloc "$alloc" || continue

@@ -10,7 +10,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 for k in ("madvisor", "kernel", "pid", "exe", "elapsed_ns", "allocator", "config", "calls", "totals", "memory"):
     assert k in d, k
-assert d["allocator"] == {"name": "jemalloc", "library": "/usr/lib/x/libjemalloc.so.2", "purges_visible": True}
+assert d["allocator"] == {"name": "jemalloc", "library": "/usr/lib/x/libjemalloc.so.2", "purges_visible": True,
+                          "found_by": "none", "prefix": "", "in_executable": False, "stripped": False}, d["allocator"]
 rows = {(c["kind"], c["detail"]): c for c in d["calls"]}
 dn = rows[("madvise", "MADV_DONTNEED")]
 assert dn["calls"] == 5 and dn["bytes"] == 5 * 4096 and dn["advice"] == 4, dn

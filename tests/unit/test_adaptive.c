@@ -126,11 +126,11 @@ static void controller(void)
 		       s.reason == MV_ADAPT_PSI, "PSI above psi_high: purge at once");
 	mv_adapt_purged(&s, &c, 40 << 20, 1);
 	in = reading(10010, 50, 256 << 10);
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE && s.purging && s.skipped_small == 1,
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT && s.purging && s.skipped_small == 1,
 	       "still purging between the thresholds, but too little free memory to bother");
 	in = reading(10020, 50, 8 << 20);
 	in.alloc_resident = 200 << 20;
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE && s.skipped_small == 2,
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT && s.skipped_small == 2,
 	       "free memory under 1/16 of the allocator's resident: not yet");
 	in.alloc_resident = 64 << 20;
 	in.now_ns = 10030 * MS;
@@ -139,9 +139,9 @@ static void controller(void)
 	in = reading(10500, 5, 8 << 20);
 	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_PURGE && s.purging, "calm for less than hold_ms: still purging");
 	in = reading(11100, 5, 8 << 20);
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE && !s.purging, "calm for hold_ms: relaxed again");
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT && !s.purging, "calm for hold_ms: relaxed again");
 	in = reading(11300, 50, 8 << 20);
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE && !s.purging && s.episodes == 1,
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT && !s.purging && s.episodes == 1,
 	       "between psi_low and psi_high while relaxed: stays relaxed (hysteresis)");
 
 	/* the CPU budget: 50 per mille, 2 s of it saved at most (100 ms) */
@@ -150,7 +150,7 @@ static void controller(void)
 	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_PURGE, "first purge within the budget");
 	mv_adapt_charge(&s, 300 * MS);
 	in = reading(10, 500, 50 << 20);
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE && s.skipped_budget == 1, "budget spent: no purge");
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT && s.skipped_budget == 1, "budget spent: no purge");
 	int allowed_at = -1;
 	for (int t = 20; t < 10000 && allowed_at < 0; t += 10) {
 		in = reading((uint64_t)t, 500, 50 << 20);
@@ -177,7 +177,7 @@ static void controller(void)
 	memset(&s, 0, sizeof(s));
 	in = reading(0, 0, 50 << 20);
 	in.p.cg_high_events = 4;
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE, "memory.events: the first reading is a baseline");
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT, "memory.events: the first reading is a baseline");
 	in.now_ns = 200 * MS;
 	in.p.cg_high_events = 5;
 	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_PURGE && s.reason == MV_ADAPT_CG_EVENTS,
@@ -185,7 +185,7 @@ static void controller(void)
 	in = reading(0, 0, 50 << 20);
 	in.p.psi_ok = 0;
 	memset(&s, 0, sizeof(s));
-	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_IDLE, "no PSI file and no cgroup: quiet");
+	tap_ok(mv_adapt_step(&s, &c, &in) == MV_ADAPT_WAIT, "no PSI file and no cgroup: quiet");
 
 	/* unknown free memory: back off while purges give nothing back */
 	memset(&s, 0, sizeof(s));

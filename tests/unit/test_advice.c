@@ -69,23 +69,48 @@ static void test_gating(void)
 	tap_ok(!*init(&p, &o, lib(MV_ALLOC_JEMALLOC), kernel_yes) && p.active &&
 		       p.madvise_mode == MV_MADVISE_FREE_TO_DONTNEED,
 	       "free_to_dontneed is allowed under jemalloc");
-	const char *m = init(&p, &o, lib(MV_ALLOC_GLIBC), kernel_yes);
-	tap_ok(!p.active && lines(m) == 1 && strstr(m, "madvise:free_to_dontneed") && strstr(m, "glibc"),
-	       "glibc: off, one line (%s)", m);
+	tap_ok(!*init(&p, &o, lib(MV_ALLOC_GLIBC), kernel_yes) && p.active && p.callers == MV_CALLERS_ANY,
+	       "madvise.callers:any (the default): free_to_dontneed applies under glibc too, silently");
 	struct mv_allocator_info inexe = lib(MV_ALLOC_TCMALLOC);
 	inexe.in_executable = 1;
+	tap_ok(!*init(&p, &o, inexe, kernel_yes) && p.active, "...and with the allocator linked into the program");
+	o.madvise_callers = MV_CALLERS_ALLOCATOR;
+	const char *m = init(&p, &o, lib(MV_ALLOC_GLIBC), kernel_yes);
+	tap_ok(!p.active && lines(m) == 1 && strstr(m, "madvise:free_to_dontneed") && strstr(m, "glibc"),
+	       "callers:allocator under glibc: off, one line (%s)", m);
 	m = init(&p, &o, inexe, kernel_yes);
 	tap_ok(!p.active && lines(m) == 1 && strstr(m, "linked into the program"),
-	       "allocator linked into the program: off, one line");
+	       "callers:allocator, allocator linked into the program: off, one line");
+	o.madvise_callers = MV_CALLERS_PROGRAM;
+	m = init(&p, &o, inexe, kernel_yes);
+	tap_ok(!p.active && lines(m) == 1 && strstr(m, "madvise.callers:program"),
+	       "callers:program, allocator linked into the program: off, one line");
+	tap_ok(!*init(&p, &o, lib(MV_ALLOC_GLIBC), kernel_yes) && p.active, "callers:program under glibc: on");
+	o.madvise_callers = MV_CALLERS_ANY;
 
 	o.madvise = MV_MADVISE_DONTNEED_TO_FREE;
 	m = init(&p, &o, lib(MV_ALLOC_JEMALLOC), kernel_yes);
 	tap_ok(!p.active && lines(m) == 1 && strstr(m, "zero-filled"), "dontneed_to_free refused under jemalloc");
 	tap_ok(!*init(&p, &o, lib(MV_ALLOC_TCMALLOC), kernel_yes) && p.madvise_mode == MV_MADVISE_DONTNEED_TO_FREE,
-	       "dontneed_to_free allowed under tcmalloc");
+	       "dontneed_to_free allowed under tcmalloc (callers at their default: silent)");
 	tap_ok(!*init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_yes) && p.active, "dontneed_to_free allowed under mimalloc");
 	m = init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_no);
 	tap_ok(!p.active && strstr(m, "MADV_FREE"), "dontneed_to_free needs MADV_FREE");
+	m = init(&p, &o, inexe, kernel_yes);
+	tap_ok(!p.active && lines(m) == 1 && strstr(m, "linked into the program"),
+	       "dontneed_to_free: an allocator linked into the program cannot be told apart: off, one line");
+	o.madvise_callers = MV_CALLERS_PROGRAM;
+	m = init(&p, &o, lib(MV_ALLOC_TCMALLOC), kernel_yes);
+	tap_ok(!p.active && lines(m) == 1 && strstr(m, "refused for program calls"),
+	       "dontneed_to_free with callers:program: refused, one line (%s)", m);
+	o.madvise_callers = MV_CALLERS_ANY;
+	o.source[MV_OPT_MADVISE_CALLERS] = MV_SRC_ENV;
+	m = init(&p, &o, lib(MV_ALLOC_TCMALLOC), kernel_yes);
+	tap_ok(p.active && p.madvise_mode == MV_MADVISE_DONTNEED_TO_FREE && lines(m) == 1 &&
+		       strstr(m, "refused for program calls") && strstr(m, "only the allocator's"),
+	       "dontneed_to_free with callers:any asked for: the program's calls refused in one line, the"
+	       " allocator's converted");
+	o.source[MV_OPT_MADVISE_CALLERS] = MV_SRC_DEFAULT;
 
 	o.madvise = MV_MADVISE_PASSTHROUGH;
 	o.pt_reclaim = true;
@@ -105,14 +130,21 @@ static void test_gating(void)
 	       "pt_reclaim on");
 
 	struct mv_request q = { .kind = MV_MADVISE, .caller = (void *)0x1800 };
-	tap_ok(mv_advice_applies(&p, &q), "a call from the allocator's code is the allocator's");
-	q.caller = (void *)0x2000;
-	tap_ok(!mv_advice_applies(&p, &q), "a call from elsewhere is not");
-	q.caller = (void *)0x1800;
+	struct mv_request other = { .kind = MV_MADVISE, .caller = (void *)0x2000 };
+	tap_ok(mv_advice_applies(&p, &q) && mv_advice_applies(&p, &other), "callers:any: every call");
+	o.madvise_callers = MV_CALLERS_ALLOCATOR;
+	init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_yes);
+	tap_ok(mv_advice_applies(&p, &q), "callers:allocator: a call from the allocator's code is the allocator's");
+	tap_ok(!mv_advice_applies(&p, &other), "...a call from elsewhere is not");
+	o.madvise_callers = MV_CALLERS_PROGRAM;
+	init(&p, &o, lib(MV_ALLOC_MIMALLOC), kernel_yes);
+	tap_ok(!mv_advice_applies(&p, &q) && mv_advice_applies(&p, &other), "callers:program: the others only");
 	q.kind = MV_PROCESS_MADVISE;
-	tap_ok(!mv_advice_applies(&p, &q), "only madvise is transformed");
+	other.kind = MV_PROCESS_MADVISE;
+	tap_ok(!mv_advice_applies(&p, &q) && !mv_advice_applies(&p, &other), "only madvise is transformed");
 
 	o.strict = true;
+	o.madvise_callers = MV_CALLERS_ALLOCATOR;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", 1);
@@ -132,9 +164,17 @@ static char *region(size_t n_pmd)
 	return b;
 }
 
+/* A call from the allocator's code (0x1000-0x2000 in the policies below). */
 static long run(const struct mv_advice *p, void *a, size_t len, int advice)
 {
-	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice };
+	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice, .caller = (void *)0x1800 };
+	return mv_advice_madvise(p, &q);
+}
+
+/* The same call from the program's code. */
+static long run_program(const struct mv_advice *p, void *a, size_t len, int advice)
+{
+	struct mv_request q = { .kind = MV_MADVISE, .addr = a, .len = len, .advice = advice, .caller = (void *)0x4000 };
 	return mv_advice_madvise(p, &q);
 }
 
@@ -147,7 +187,8 @@ static uint64_t pol(int c)
 
 static void test_semantics(void)
 {
-	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED };
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_FREE_TO_DONTNEED, .alloc_lo = 0x1000,
+			       .alloc_hi = 0x2000 };
 	char *b = region(1);
 	memset(b, 1, 2 * PG);
 	uint64_t conv = pol(MV_POL_CONVERTED);
@@ -162,6 +203,39 @@ static void test_semantics(void)
 	tap_ok(run(&p, b, PG, MADV_DONTNEED) == 0 && b[0] == 2, "dontneed_to_free: sent as MADV_FREE (data not dropped yet)");
 	b[0] = 5;
 	tap_ok(b[0] == 5, "a write after MADV_FREE sticks");
+	memset(b, 6, PG);
+	tap_ok(run_program(&p, b, PG, MADV_DONTNEED) == 0 && b[0] == 0,
+	       "dontneed_to_free: a program's MADV_DONTNEED stays MADV_DONTNEED (reads zero at once)");
+	p.madvise_mode = MV_MADVISE_FREE_TO_DONTNEED;
+	memset(b, 6, PG);
+	tap_ok(run_program(&p, b, PG, MADV_FREE) == 0 && b[0] == 0,
+	       "free_to_dontneed: a program's MADV_FREE is converted too (reads zero at once)");
+	tap_ok(run_program(&p, b + 1, PG, MADV_FREE) == -EINVAL, "...with the kernel's errors");
+	/* A program's memory may be shared: MADV_FREE fails there, MADV_DONTNEED would not. */
+	char *sh = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(sh, 8, 2 * PG);
+	long native = madvise(sh + PG, PG, MADV_FREE) ? -errno : 0;
+	tap_ok(native == -EINVAL && run_program(&p, sh, PG, MADV_FREE) == native && sh[0] == 8,
+	       "free_to_dontneed: a program's MADV_FREE on shared memory fails as the kernel's (%ld), data kept",
+	       native);
+	char *mixed = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(mixed, 9, 3 * PG);
+	mmap(mixed + 2 * PG, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	mixed[2 * PG] = 9;
+	tap_ok(run_program(&p, mixed, 3 * PG, MADV_FREE) == -EINVAL && mixed[2 * PG] == 9,
+	       "free_to_dontneed: private then shared in one call: EINVAL as the kernel, the shared page kept");
+	struct mv_advice ap = p;
+	ap.madvise_mode = MV_MADVISE_PASSTHROUGH;
+	ap.pt_reclaim = MV_PTR_MADVISE;
+	char *c = region(3);
+	for (int i = 0; i < 3; i++)
+		c[i * PMD] = 4, c[i * PMD + PMD - PG] = 4;
+	uint64_t cores = pol(MV_POL_CORES);
+	tap_ok(run_program(&ap, c + PMD - PG, PMD + 2 * PG, MADV_FREE) == 0 && c[PMD] == 0 && c[PMD - PG] == 4 &&
+		       c[2 * PMD] == 4 && pol(MV_POL_CORES) == cores + 1,
+	       "pt_reclaim: a program's MADV_FREE: its whole 2 MiB core dropped, the edges MADV_FREE'd (kept)");
+	munmap(sh, 2 * PG);
+	munmap(mixed, 3 * PG);
 
 	p.madvise_mode = MV_MADVISE_FREE_TO_DONTNEED;
 	memset(b, 3, PG);
@@ -183,7 +257,8 @@ static void test_semantics(void)
 
 static void test_cores(void)
 {
-	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE };
+	struct mv_advice p = { .active = 1, .madvise_mode = MV_MADVISE_PASSTHROUGH, .pt_reclaim = MV_PTR_MADVISE,
+			       .alloc_lo = 0x1000, .alloc_hi = 0x2000 };
 	int reclaim = mv_probe_get()->pt_reclaim; /* what this kernel does with the core */
 	size_t n = 6;
 	char *b = region(n);

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	tap_ok(!mv_allocator_purges_visible(MV_ALLOC_GLIBC) && mv_allocator_purges_visible(MV_ALLOC_MIMALLOC),
 	       "glibc purges are not visible");
 	struct mv_allocator_info live;
-	mv_allocator_detect(&live);
+	mv_allocator_detect(&live, 1);
 	tap_ok(live.kind == LIVE_KIND && (LIVE_IN_EXE ? live.in_executable : strstr(live.library, LIVE_LIB) != NULL),
 	       "this test runs on %s malloc (%s)", LIVE_NAME, live.library);
 	tap_ok(mv_allocator_owns(&live, (const void *)malloc), "malloc's code is the allocator's");

@@ -14,6 +14,7 @@
 static struct mv_split s;
 static uintptr_t vouched_lo, vouched_hi; /* what plain_vma was asked */
 static int vouch;                        /* and whether it vouches */
+static int mine = 1;                     /* the call is the allocator's */
 
 static int plain_vma(uintptr_t lo, uintptr_t hi, int *flags)
 {
@@ -28,9 +29,9 @@ static void split(uintptr_t a, size_t len, int advice, int mode, int reclaim)
 	struct mv_advice p = { .active = 1, .madvise_mode = mode, .pt_reclaim = reclaim,
 			       .plain_vma = reclaim == MV_PTR_REMAP ? plain_vma : NULL };
 	/* Stale contents must not show through. */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		s.part[i].addr = 1, s.part[i].len = 1, s.part[i].advice = -2;
-	mv_split_purge(&p, a, len, advice, &s);
+	mv_split_purge(&p, a, len, advice, mine, &s);
 }
 
 static int part_is(int i, uintptr_t a, size_t len, int advice)
@@ -40,7 +41,7 @@ static int part_is(int i, uintptr_t a, size_t len, int advice)
 
 int main(void)
 {
-	tap_plan(21);
+	tap_plan(28);
 
 	/* As made: not a purge, bad arguments, the empty call. */
 	split(BASE, 4 * PMD, MADV_WILLNEED, MV_MADVISE_FREE_TO_DONTNEED, MV_PTR_MADVISE);
@@ -115,5 +116,38 @@ int main(void)
 	vouch = 1;
 	split(BASE + PG, PMD, MADV_FREE, MV_MADVISE_PASSTHROUGH, MV_PTR_REMAP);
 	tap_ok(s.n == 1 && vouched_lo == 0 && vouched_hi == 0, "no whole 2 MiB region: plain_vma not asked");
+
+	/* A program's call: MADV_DONTNEED never becomes MADV_FREE, and a
+	 * MADV_FREE converted or split is validated by the kernel's MADV_FREE. */
+	mine = 0;
+	vouch = 0;
+	split(BASE, PMD, MADV_DONTNEED, MV_MADVISE_DONTNEED_TO_FREE, MV_PTR_OFF);
+	tap_ok(s.n == 1 && part_is(0, BASE, PMD, MADV_DONTNEED) && !s.converted && !s.validate,
+	       "a program's MADV_DONTNEED stays MADV_DONTNEED under dontneed_to_free");
+	split(BASE + PG, 5 * PG + 1, MADV_FREE, MV_MADVISE_PASSTHROUGH, MV_PTR_OFF);
+	tap_ok(s.n == 1 && part_is(0, BASE + PG, 5 * PG + 1, MADV_FREE) && !s.validate,
+	       "a program's MADV_FREE left as it is: one call, nothing to validate");
+	split(BASE + PG, 5 * PG + 1, MADV_FREE, MV_MADVISE_FREE_TO_DONTNEED, MV_PTR_OFF);
+	tap_ok(s.n == 2 && s.validate && s.converted && s.core == -1 && part_is(0, BASE + PG, 5 * PG + 1, MADV_FREE) &&
+		       part_is(1, BASE + PG, 5 * PG + 1, MADV_DONTNEED),
+	       "free_to_dontneed on a program's MADV_FREE: MADV_FREE first, then MADV_DONTNEED over the same range");
+	split(BASE + 3 * PG, 3 * PMD, MADV_FREE, MV_MADVISE_PASSTHROUGH, MV_PTR_MADVISE);
+	tap_ok(s.n == 2 && s.validate && !s.converted && s.core == 1 && part_is(0, BASE + 3 * PG, 3 * PMD, MADV_FREE) &&
+		       part_is(1, BASE + PMD, 2 * PMD, MADV_DONTNEED),
+	       "pt_reclaim on a program's MADV_FREE: MADV_FREE over it all, then the core; the edges are done");
+	split(BASE + 3 * PG, 3 * PMD, MADV_FREE, MV_MADVISE_FREE_TO_DONTNEED, MV_PTR_MADVISE);
+	tap_ok(s.n == 2 && s.validate && s.converted && s.core == -1 && part_is(0, BASE + 3 * PG, 3 * PMD, MADV_FREE) &&
+		       part_is(1, BASE + 3 * PG, 3 * PMD, MADV_DONTNEED),
+	       "free_to_dontneed with pt_reclaim: MADV_FREE over it all, then one MADV_DONTNEED (already one call)");
+	vouch = 1;
+	split(BASE + PG, 3 * PMD, MADV_FREE, MV_MADVISE_PASSTHROUGH, MV_PTR_REMAP);
+	tap_ok(s.n == 2 && s.validate && s.core == 1 && part_is(0, BASE + PG, 3 * PMD, MADV_FREE) &&
+		       part_is(1, BASE + PMD, 2 * PMD, MV_SPLIT_REMAP),
+	       "a vouched core of a program's MADV_FREE: MADV_FREE over it all, then the fresh mapping");
+	split(BASE + PG, 3 * PMD, MADV_FREE, MV_MADVISE_FREE_TO_DONTNEED, MV_PTR_REMAP);
+	tap_ok(s.n == 4 && s.validate && s.converted && s.core == 2 && part_is(0, BASE + PG, 3 * PMD, MADV_FREE) &&
+		       part_is(1, BASE + PG, PMD - PG, MADV_DONTNEED) && part_is(2, BASE + PMD, 2 * PMD, MV_SPLIT_REMAP) &&
+		       part_is(3, BASE + 3 * PMD, PG, MADV_DONTNEED),
+	       "free_to_dontneed, vouched core, a program's MADV_FREE: MADV_FREE, then edges and fresh core in order");
 	return tap_failed != 0;
 }
