@@ -1,6 +1,6 @@
 #!/bin/sh
 # errno.sh - madvisor passes every call through unchanged: the same return
-# value and errno for bad and edge inputs, with each allocator behind it.
+# value and errno for bad and boundary inputs, with each allocator behind it.
 # errno_table runs without madvisor (the allocator alone: gperftools has its
 # own mremap) and with it; every case must print the same line.
 . "$top_srcdir/tests/lib.sh"
@@ -48,7 +48,7 @@ run_one() {  # run_one LABEL ALLOC [VAR=value...]
 
 run_one glibc glibc
 run_one "glibc, stats to a file" glibc MADVISOR_CONF="stats_file:$TMPD/s-%p.json"
-# Under a sanitizer nothing is given back by age (as in edges.sh): its
+# Under a sanitizer nothing is given back by age (as in rangecalls.sh): its
 # runtime maps state lazily, in any thread, and could land in a range just
 # unmapped by age, which a case here then seals or locks as the program's
 # "unmapped" range (a slow, loaded machine makes a run outlive the age).

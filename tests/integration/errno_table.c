@@ -1,4 +1,4 @@
-/* errno_table - bad and edge inputs to every intercepted call, one line each.
+/* errno_table - bad and boundary inputs to every intercepted call, one line each.
  *
  * Prints "NAME RESULT ERRNO" per case: RESULT is the return value (for calls
  * returning an address: 0 = success, 1 = MAP_FAILED, or whether the address is
