@@ -9,9 +9,9 @@
 #                            again in the normal build, through the test library
 #                            with the probe masked to LEAN_MASK (tests/lib.sh,
 #                            MADVISOR_TEST_PROBE_MASK): the fallbacks of older kernels
-#   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, all tests
+#   asan+ubsan make check    scripts/sanitize.sh: ASan + UBSan build, unit and integration tests
 #   tsan unit tests          scripts/sanitize.sh --tsan-only: TSan build, unit tests
-#   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (10) each, side by side
+#   fuzz                     scripts/fuzz.sh: every libFuzzer target, FUZZ_SECONDS (6) each, side by side
 #   package                  the release tarball (`make dist`) built into a Debian
 #                            package by scripts/deb.sh, then tests/package/deb.sh
 # `make distcheck` (the tarball built, tested, installed and cleaned out of
@@ -80,7 +80,9 @@ make_check() {
 	cd "$build"
 	find . -name '*.trs' -exec rm -f {} +
 	s=0
-	make -s -j"$(nproc)" check "$@" || s=$?
+	# One job more than CPUs: many tests wait on timers, children and
+	# servers, and would leave a CPU idle.
+	make -s -j"$(($(nproc) + 1))" check "$@" || s=$?
 	pass=0 fail=0 skip=0
 	for log in $(find . -name '*.trs'); do
 		pass=$((pass + $(grep -c '^:test-result: PASS' "$log" || true)))
@@ -130,8 +132,9 @@ if [ "$fast" = no ]; then
 	run_part "lean kernel make check ($LEAN_MASK)" lean_check
 	run_part "asan+ubsan make check" sh "$top/scripts/sanitize.sh"
 	run_part "tsan unit tests" sh "$top/scripts/sanitize.sh" --tsan-only
-	# libFuzzer: every target for FUZZ_SECONDS (default 10) from its corpus, side by side.
-	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-10}"
+	# libFuzzer: every target for FUZZ_SECONDS (default 6) from its corpus,
+	# side by side; longer runs: scripts/fuzz.sh SECONDS.
+	run_part "fuzz" sh "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-6}"
 	run_part "package" package
 	# More parts go here, each as: run_part NAME COMMAND...
 fi

@@ -64,6 +64,10 @@ make_var() {
 # lines and nm of the objects, README against the option table, bench/report
 # on fixed results): the plain `make check` runs them.
 STATIC_TESTS='^tests/unit/layers\.sh$|^tests/unit/readme_keys\.sh$|^tests/bench/report\.sh$'
+# The benchmark harness's own tests (tests/bench/: its scripts, the monitor,
+# the real-program workloads at toy sizes) run in the plain `make check`; the
+# library code they load is the code the integration tests run here.
+BENCH_TESTS='^tests/bench/'
 
 status=0
 limit=${SANITIZE_TIMEOUT:-600}
@@ -72,9 +76,10 @@ if [ "$asan" = yes ]; then
 	build "$asan_dir" --enable-asan
 	# Old results must not be counted again.
 	find "$asan_dir" -name '*.trs' -exec rm -f {} +
-	tests=$(make_var "$asan_dir" TESTS | grep -v -E "$STATIC_TESTS" | tr '\n' ' ')
+	tests=$(make_var "$asan_dir" TESTS | grep -v -E "$STATIC_TESTS" | grep -v -E "$BENCH_TESTS" | tr '\n' ' ')
 	s=0
-	(cd "$asan_dir" && timeout "$limit" make -s -j"$(nproc)" check TESTS="$tests" >/dev/null 2>&1) || s=$?
+	# One job more than CPUs, as in scripts/check.sh.
+	(cd "$asan_dir" && timeout "$limit" make -s -j"$(($(nproc) + 1))" check TESTS="$tests" >/dev/null 2>&1) || s=$?
 	summary "$asan_dir" "asan+ubsan make check" "$s"
 	[ "$s" = 0 ] || status=1
 fi
@@ -85,11 +90,13 @@ if [ "$tsan" = yes ]; then
 	# unit test programs.
 	(BUILD_TARGETS="shim/libshim.la" && export BUILD_TARGETS && build "$tsan_dir" --enable-tsan)
 	find "$tsan_dir" -name '*.trs' -exec rm -f {} +
-	# The unit tests, but not tests/unit/launcher.sh: it preloads the library
-	# into sh through the launcher, and a TSan runtime that is not the first
-	# object in a process crashes and hangs (ASan only asks to be first);
-	# nor the static checks.
-	unit=$(make_var "$tsan_dir" TESTS | grep '^tests/unit/' | grep -v '^tests/unit/launcher\.sh$' |
+	# The unit tests, but not those that run the madvisor command, which this
+	# part does not build (launcher.sh also preloads the library into sh, and
+	# a TSan runtime that is not the first object in a process crashes and
+	# hangs; ASan only asks to be first; man_pages.sh and completion.sh read
+	# its --help and keys); nor the static checks.
+	unit=$(make_var "$tsan_dir" TESTS | grep '^tests/unit/' |
+		grep -v -E '^tests/unit/(launcher|man_pages|completion)\.sh$' |
 		grep -v -E "$STATIC_TESTS" | tr '\n' ' ')
 	progs=$(make_var "$tsan_dir" check_PROGRAMS | grep '^tests/unit/' | tr '\n' ' ')
 	s=0
