@@ -232,10 +232,7 @@ static int config_cmd(int argc, char **argv)
 		return config_check(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "--print") == 0) {
 		struct mv_options o;
-		char *lib = mv_where_build_lib();
-		if (lib)
-			mv_where_source_profiles();
-		free(lib);
+		mv_where_source_profiles();
 		fflush(stdout);
 		int r = mv_config_load(&o, env_get, 2);
 		mv_config_print(&o, 1);
@@ -341,23 +338,19 @@ int main(int argc, char **argv)
 
 	/* The library: --lib, $MADVISOR_LIB, the build tree, the install. */
 	char *lib;
-	int from_build_tree = 0;
 	const char *env_lib = getenv("MADVISOR_LIB");
 	if (lib_opt)
 		lib = xstrdup(lib_opt);
 	else if (env_lib && env_lib[0])
 		lib = xstrdup(env_lib);
-	else if ((lib = mv_where_build_lib()) != NULL)
-		from_build_tree = 1;
-	else
+	else if ((lib = mv_where_build_lib()) == NULL)
 		lib = xstrdup(MV_LIBDIR "/" LIB_NAME);
 	if (!is_regular(lib))
 		die(2, "%s: %s (give the library with --lib PATH or MADVISOR_LIB)", lib,
 		    access(lib, F_OK) == 0 ? "not a regular file" : strerror(errno));
 	char *abs_lib = absolute(lib);
 	free(lib);
-	if (from_build_tree)
-		mv_where_source_profiles();
+	mv_where_source_profiles();
 
 	if (profile) {
 		struct mv_options scratch;

@@ -335,15 +335,17 @@ static void print_munmap(const struct mv_options *o, const struct result *res)
 	       mv_munmap_mode_name(res->munmap_mode), (unsigned long long)o->munmap_cache_bytes,
 	       (unsigned long long)o->munmap_cache_entries, (unsigned long long)o->munmap_max_range,
 	       (unsigned long long)o->munmap_max_age_ms, o->munmap_zap_first ? ", zap_first" : "");
-	printf("    mmap %llu and munmap %llu reached the kernel; the strategy's own: munmap %llu, "
+	printf("    reached the kernel: mmap %llu, munmap %llu; the strategy's own: munmap %llu, "
 	       "madvise %llu, process_madvise %llu\n",
 	       (unsigned long long)k->program[MV_MMAP], (unsigned long long)k->program[MV_MUNMAP],
 	       (unsigned long long)k->held_unmap, (unsigned long long)k->held_zap,
 	       (unsigned long long)k->held_zap_batch);
-	printf("    recycled %llu (hits; %llu bytes), misses %llu, cached %llu, deferred %llu, passed_through %llu\n",
+	printf("    recycled %llu (hits), recycled_bytes %llu, misses %llu, cached %llu, deferred %llu, "
+	       "deferred_bytes %llu, passed_through %llu\n",
 	       (unsigned long long)c[MV_MC_RECYCLED], (unsigned long long)c[MV_MC_RECYCLED_BYTES],
 	       (unsigned long long)c[MV_MC_MISSES], (unsigned long long)c[MV_MC_CACHED],
-	       (unsigned long long)c[MV_MC_DEFERRED], (unsigned long long)c[MV_MC_PASSED]);
+	       (unsigned long long)c[MV_MC_DEFERRED], (unsigned long long)c[MV_MC_DEFERRED_BYTES],
+	       (unsigned long long)c[MV_MC_PASSED]);
 	printf("    unmap_calls %llu, zap_calls %llu, drains %llu, evicted %llu, aged %llu, resolved %llu, "
 	       "released_bytes %llu\n",
 	       (unsigned long long)c[MV_MC_UNMAP_CALLS], (unsigned long long)c[MV_MC_ZAP_CALLS],
@@ -396,10 +398,7 @@ int mv_replay_main(int argc, char **argv)
 	 * be used is said in one line and nothing runs. Profiles are found as
 	 * the launcher finds them (where.h). */
 	static struct mv_options opts[16];
-	char *lib = mv_where_build_lib();
-	if (lib)
-		mv_where_source_profiles();
-	free(lib);
+	mv_where_source_profiles();
 	for (int i = 0; i < np; i++)
 		if (load_profile(profiles[i], &opts[i]) < 0)
 			return 2;

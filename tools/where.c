@@ -48,7 +48,10 @@ void mv_where_source_profiles(void)
 	const char *d = getenv("MADVISOR_PROFILE_DIR");
 	if ((d && d[0]) || !MV_SRCDIR[0])
 		return;
-	setenv("MADVISOR_PROFILE_DIR", MV_SRCDIR "/configs", 1);
+	char *lib = mv_where_build_lib();
+	if (lib)
+		setenv("MADVISOR_PROFILE_DIR", MV_SRCDIR "/configs", 1);
+	free(lib);
 }
 
 const char *mv_where_profile_dir(void)

@@ -15,8 +15,10 @@
 
 /* libmadvisor.so next to an uninstalled launcher, freshly allocated, or NULL. */
 char *mv_where_build_lib(void);
-/* An uninstalled build's profiles live in the source tree: set
- * MADVISOR_PROFILE_DIR to them unless it is set. */
+/* An uninstalled command (libmadvisor.so next to it) takes the profiles of
+ * its source tree, whichever library it preloads: set MADVISOR_PROFILE_DIR
+ * to them unless it is set. The launcher, `config --print` and replay all
+ * start with this. */
 void mv_where_source_profiles(void);
 /* The profile directory in force: MADVISOR_PROFILE_DIR or the install's. */
 const char *mv_where_profile_dir(void);
