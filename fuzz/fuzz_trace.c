@@ -7,7 +7,8 @@
  * read through /proc/self/fd/N. Checks:
  *  - replay returns 0 (or 1 for a profile it refuses), never crashes, and
  *    returns 2 exactly when the file is not a well-formed trace: a 32-byte
- *    header with the magic, version 1 and record size 56, then whole records
+ *    header with the magic, version 2 and record size 64 (or version 1 and
+ *    record size 56), then whole records
  *    each of a known type; calls of a known kind with known bits whose
  *    successful addresses lie in the user address space; region samples
  *    2 MiB-aligned with at most 512 entries (the rules of trace.h, written
@@ -58,11 +59,13 @@ static int well_formed(const uint8_t *b, size_t n)
 	if (n < sizeof(h))
 		return 0;
 	memcpy(&h, b, sizeof(h));
-	if (memcmp(h.magic, MV_TRACE_MAGIC, 8) || h.version != 1 || h.record_size != 56 || (n - 32) % 56)
+	size_t rs = h.version == 1 ? 56 : 64;
+	if (memcmp(h.magic, MV_TRACE_MAGIC, 8) || (h.version != 1 && h.version != 2) || h.record_size != rs ||
+	    (n - 32) % rs)
 		return 0;
-	for (size_t off = 32; off < n; off += 56) {
-		struct mv_trace_rec r;
-		memcpy(&r, b + off, sizeof(r));
+	for (size_t off = 32; off < n; off += rs) {
+		struct mv_trace_rec r = { 0 };
+		memcpy(&r, b + off, rs);
 		switch (r.type) {
 		case MV_TR_CALL: {
 			if (r.kind >= MV_FIRST_RANGE_CALL || (r.bits & ~3u))

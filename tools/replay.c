@@ -25,6 +25,7 @@
 #include "tools/where.h"
 #include "tools/simkernel.h"
 #include "munmap/munmap.h"
+#include "sys/worker.h"
 #include "munmap/mapcache.h"
 #include "munmap/whatif.h"
 #include "core/runtime.h"
@@ -67,6 +68,7 @@ static unsigned arena_of(void *arg)
 }
 
 static uint64_t paper_now;
+static int timed; /* the trace has times (version 2) */
 
 static uint64_t clock_of(void *arg)
 {
@@ -143,15 +145,20 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 		fprintf(stderr, "madvisor replay: %s: not a madvisor trace (bad magic at offset 0)\n", path);
 		return -1;
 	}
-	if (h->version != MV_TRACE_VERSION || h->record_size != sizeof(struct mv_trace_rec)) {
+	size_t rs = sizeof(struct mv_trace_rec);
+	if (h->version == 1 && h->record_size == MV_TRACE_V1_RECORD)
+		rs = MV_TRACE_V1_RECORD; /* no t_ns: read as 0 */
+	else if (h->version != MV_TRACE_VERSION || h->record_size != sizeof(struct mv_trace_rec)) {
 		fprintf(stderr, "madvisor replay: %s: unsupported trace version %u / record size %u at offset 8\n",
 			path, h->version, h->record_size);
 		return -1;
 	}
-	size_t body = n - sizeof(*h), count = body / sizeof(struct mv_trace_rec);
+	size_t body = n - sizeof(*h), count = body / rs;
 	for (size_t i = 0; i < count; i++) {
-		const struct mv_trace_rec *r = (const void *)(buf + sizeof(*h) + i * sizeof(*r));
-		size_t off = sizeof(*h) + i * sizeof(*r);
+		struct mv_trace_rec rec = { 0 };
+		const struct mv_trace_rec *r = &rec;
+		size_t off = sizeof(*h) + i * rs;
+		memcpy(&rec, buf + off, rs);
 		int ok = r->type >= MV_TR_CALL && r->type <= MV_TR_DROPPED;
 		if (ok && r->type == MV_TR_CALL) {
 			ok = r->kind < MV_FIRST_RANGE_CALL && (r->bits & ~(MV_TR_ALLOC | MV_TR_FAILED)) == 0;
@@ -170,10 +177,9 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 			return -1;
 		}
 	}
-	if (body % sizeof(struct mv_trace_rec)) {
+	if (body % rs) {
 		fprintf(stderr, "madvisor replay: %s: truncated record at offset %zu (%zu of %zu bytes)\n", path,
-			sizeof(*h) + count * sizeof(struct mv_trace_rec), body % sizeof(struct mv_trace_rec),
-			sizeof(struct mv_trace_rec));
+			sizeof(*h) + count * rs, body % rs, rs);
 		return -1;
 	}
 	return (long)count;
@@ -226,12 +232,22 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		exit(2);
 	}
 	res->munmap_mode = mode;
+	uint64_t period = mode ? mv_munmap_worker_task.period_ns : 0, next_tick = period;
 	uint64_t policy_extra = 0;
 	if (mode)
 		mv_hot.advice.active = 0;
 	for (long i = 0; i < n; i++) {
 		const struct mv_trace_rec *r = recs[i];
 		if (mode && r->type == MV_TR_CALL) {
+			/* The worker's ticks up to this call, then the call's time
+			 * (calls of several threads come a little out of order). */
+			uint64_t t = r->t_ns > paper_now ? r->t_ns : paper_now;
+			while (timed && period && next_tick <= t) {
+				paper_now = next_tick;
+				mv_munmap_tick(next_tick);
+				next_tick += period;
+			}
+			paper_now = t;
 			if ((res->calls % held_every) == 0 && res->nheld < SERIES_MAX)
 				res->held_series[res->nheld++] = mv_mc_bytes();
 			if (!(r->bits & MV_TR_FAILED)) {
@@ -313,7 +329,7 @@ static int load_profile(const char *arg, struct mv_options *o)
 	int r = 0;
 	mv_options_defaults(o);
 	if (strchr(arg, ':') && !strchr(arg, '/'))
-		r = mv_config_apply_string(o, arg, MV_SRC_ENV, "--profile", &err);
+		r = mv_config_apply_string(o, arg, MV_SRC_ENV, "settings", &err);
 	else if (strcmp(arg, "passthrough") != 0)
 		r = mv_where_apply_profile(o, arg, &err);
 	if (r == 0)
@@ -430,15 +446,22 @@ int mv_replay_main(int argc, char **argv)
 		free(buf);
 		return 2;
 	}
+	/* Records of either version as the current struct (version 1: t_ns 0). */
+	size_t rs = h.version == 1 ? MV_TRACE_V1_RECORD : sizeof(struct mv_trace_rec);
+	struct mv_trace_rec *all = calloc((size_t)count + 1, sizeof(*all));
 	const struct mv_trace_rec **recs = malloc(((size_t)count + 1) * sizeof(*recs));
-	if (!recs)
+	if (!recs || !all) {
+		fprintf(stderr, "madvisor replay: out of memory\n");
 		return 2;
+	}
 	uint64_t dropped = 0;
 	for (long i = 0; i < count; i++) {
-		recs[i] = (const void *)(buf + sizeof(h) + (size_t)i * sizeof(struct mv_trace_rec));
+		memcpy(&all[i], buf + sizeof(h) + (size_t)i * rs, rs);
+		recs[i] = &all[i];
 		if (recs[i]->type == MV_TR_DROPPED)
 			dropped += recs[i]->len;
 	}
+	timed = h.version >= 2;
 	qsort(recs, (size_t)count, sizeof(*recs), by_seq);
 	const struct mv_probe *k = mv_probe_get();
 	if (mv_ptm_init(k->pt_reclaim) != 0)
@@ -477,6 +500,7 @@ int mv_replay_main(int argc, char **argv)
 		       (unsigned long long)res.end.stranded, (unsigned long long)res.end.reclaimable);
 	}
 	free(recs);
+	free(all);
 	free(buf);
 	return status;
 }

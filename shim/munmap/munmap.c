@@ -778,6 +778,10 @@ static void configure(const struct mv_options *o)
 	cfg.callers = o->munmap_callers;
 	cfg.recycle_resident = o->munmap_recycle_resident;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
+	/* The worker ages what is held (without it, arenas still age inline). */
+	uint64_t period = cfg.max_age_ns / 4;
+	mv_munmap_worker_task.name = "munmap";
+	mv_munmap_worker_task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
 }
 
 int mv_munmap_start(const struct mv_options *o, int fd)
@@ -792,10 +796,6 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 		return 0;
 	}
 	cfg.mode = o->munmap;
-	/* The worker ages what is held (without it, arenas still age inline). */
-	uint64_t period = cfg.max_age_ns / 4;
-	mv_munmap_worker_task.name = "munmap";
-	mv_munmap_worker_task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
 	mv_munmap_worker_task.run = task_run;
 	return cfg.mode;
 }

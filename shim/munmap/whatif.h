@@ -9,7 +9,9 @@
  * page drops, zeroing a recycled range). The latter go through
  * mv_held_call() below: the kernel normally, the what-if hook in a what-if
  * run, which counts them and answers as the kernel would. The clock and the
- * thread (arena) are the trace's; memory pressure is not read. */
+ * thread (arena) are the trace's, and replay calls mv_munmap_tick() at the
+ * worker's period (mv_munmap_worker_task.period_ns, set here) of trace time;
+ * memory pressure is not read. */
 #ifndef MADVISOR_WHATIF_H
 #define MADVISOR_WHATIF_H
 
