@@ -128,4 +128,18 @@ for bad in nosuch "$TMPD/none.conf" munmap:sideways; do
 done
 "$MV_LAUNCHER" replay "$t" --profile nosuch >/dev/null 2>"$TMPD/bad.err"
 check "an unknown profile: says there is no such profile" grep -q "no such profile" "$TMPD/bad.err"
+
+# 5. A trace of version 1 (56-byte records, no times) still replays: the same
+# records without their times.
+"$PYTHON3" - "$t" "$TMPD/v1.trace" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+h = bytearray(d[:32]); struct.pack_into('<II', h, 8, 1, 56)
+out = bytes(h) + b''.join(d[o:o + 56] for o in range(32, len(d), 64))
+open(sys.argv[2], 'wb').write(out)
+PY
+"$MV_LAUNCHER" replay "$TMPD/v1.trace" --profile passthrough --profile munmap:defer >"$TMPD/v1.out" 2>&1
+check_eq "version 1 trace: exit 0" 0 $?
+check_eq "version 1 trace: the same calls" "$calls" "$(word calls "$TMPD/v1.out")"
+check_eq "version 1 trace: the same munmaps deferred" "$(word deferred "$TMPD/defer")" "$(word deferred "$TMPD/v1.out")"
 done_testing
