@@ -1,13 +1,17 @@
 /* replay.c - `madvisor replay TRACE [--profile P]...`: what-if tuning.
  *
- * Runs a trace recorded with trace:PATH through the policy engine and the
- * page-table model once per profile (a profile name, a .conf file, or inline
+ * Runs a trace recorded with trace:PATH through the policy engine, the munmap
+ * strategies and the page-table model once per profile (a profile name found
+ * as the launcher finds it, tools/where.h; a .conf file; or inline
  * "key:value,..." settings) and prints, per profile: the calls the program
  * made, the system calls the profile would issue, bytes purged, whole-2 MiB
  * cores and converted calls, page-table bytes at each sampling pass and the
- * stranded tables at the end. Nothing touches the traced addresses: the model
- * only does bookkeeping. A corrupt or truncated trace is refused with the
- * byte offset of the first bad record. */
+ * stranded tables at the end. munmap:recycle and munmap:defer run through the
+ * library's own strategy code (shim/munmap/whatif.h) against a pretend kernel
+ * (simkernel.h), on the trace's clock. Nothing touches the traced addresses:
+ * everything only does bookkeeping. A corrupt or truncated trace is refused
+ * with the byte offset of the first bad record; a profile that cannot be used
+ * with one line, before anything is replayed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,8 +121,8 @@ static void through_strategy(const struct mv_trace_rec *r)
 		break;
 	case MV_PROCESS_MADVISE: /* one record per range: as a madvise */
 	case MV_MADVISE:
-	case MV_POSIX_MADVISE:
-		q.kind = r->kind == MV_POSIX_MADVISE ? MV_POSIX_MADVISE : MV_MADVISE;
+	case MV_POSIX_MADVISE: /* as a madvise too: only the pretend kernel may answer */
+		q.kind = MV_MADVISE;
 		mv_munmap_dispatch(&q);
 		break;
 	default:
@@ -234,8 +238,6 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 	res->munmap_mode = mode;
 	uint64_t period = mode ? mv_munmap_worker_task.period_ns : 0, next_tick = period;
 	uint64_t policy_extra = 0;
-	if (mode)
-		mv_hot.advice.active = 0;
 	for (long i = 0; i < n; i++) {
 		const struct mv_trace_rec *r = recs[i];
 		if (mode && r->type == MV_TR_CALL) {
@@ -257,7 +259,12 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 					advice_cost(pol, r, res);
 				policy_extra += alloc && res->syscalls - before > 1 ? res->syscalls - before - 1 : 0;
 				res->syscalls = before;
+				/* The transforms are counted above; the strategy
+				 * sees the purge go to the kernel as one call. */
+				int active = mv_hot.advice.active;
+				mv_hot.advice.active = 0;
 				through_strategy(r);
+				mv_hot.advice.active = active;
 				if (mv_mc_bytes() > res->held_peak)
 					res->held_peak = mv_mc_bytes();
 			}
@@ -379,11 +386,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
 		   "\n"
-		   "Run a trace recorded with trace:PATH through the policy and the page-table model,\n"
-		   "once per profile, and print what each would do.\n"
+		   "Run a trace recorded with trace:PATH through the policy, the munmap strategies\n"
+		   "(the library's own code, on paper) and the page-table model, once per profile,\n"
+		   "and print what each would do.\n"
 		   "\n"
-		   "  --profile P   a profile name, a .conf file or inline key:value,...; repeat to\n"
-		   "                compare (at most 16; default: passthrough)\n"
+		   "  --profile P   a profile name (found as the launcher finds it), a FILE.conf or\n"
+		   "                inline key:value,...; repeat to compare (at most 16; default:\n"
+		   "                passthrough); one that cannot be used: exit 2, nothing replayed\n"
 		   "  -h, --help    show this help\n");
 }
 

@@ -20,7 +20,9 @@
 #include "core/trace.h"
 #include "sys/worker.h"
 
-#define RING 4096 /* records per thread */
+/* Records per thread: the ring with its header fills 256 KiB of own memory
+ * (which hands out powers of two: one record more would take 512 KiB). */
+#define RING ((256 * 1024 - 64) / sizeof(struct mv_trace_rec))
 
 struct ring {
 	struct ring *next;
@@ -30,6 +32,7 @@ struct ring {
 	uint32_t tid;
 	struct mv_trace_rec rec[RING];
 };
+_Static_assert(sizeof(struct ring) <= 256 * 1024, "a trace ring fits in 256 KiB");
 
 static int fd = -1;
 static uint64_t max_bytes, written, seq, dropped, dropped_written, start_ns;
