@@ -24,7 +24,8 @@ fuzz_fuzz_config_load_SOURCES = fuzz/fuzz_config_load.c fuzz/fuzz_check.h
 fuzz_fuzz_config_load_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CONFIGS_DIR='"$(abs_top_srcdir)/configs"'
 fuzz_fuzz_config_load_LDADD = shim/libshim.la
 fuzz_fuzz_config_load_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-fuzz_fuzz_trace_SOURCES = fuzz/fuzz_trace.c tools/replay.c tools/replay.h
+fuzz_fuzz_trace_SOURCES = fuzz/fuzz_trace.c tools/replay.c tools/replay.h tools/where.c tools/where.h \
+	tools/simkernel.c tools/simkernel.h
 fuzz_fuzz_trace_CPPFLAGS = $(AM_CPPFLAGS)
 fuzz_fuzz_trace_LDADD = shim/libshim.la
 fuzz_fuzz_trace_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)

@@ -38,7 +38,8 @@ shim_libshim_la_SOURCES += \
 	shim/munmap/munmap.c shim/munmap/munmap.h \
 	shim/munmap/registry.c shim/munmap/registry.h \
 	shim/munmap/mapcache.c shim/munmap/mapcache.h \
-	shim/munmap/zero.c shim/munmap/zero.h
+	shim/munmap/zero.c shim/munmap/zero.h \
+	shim/munmap/whatif.c shim/munmap/whatif.h
 # ptmodel/: the page-table model, its events and sampling, the sweep.
 shim_libshim_la_SOURCES += \
 	shim/ptmodel/model.c shim/ptmodel/model.h shim/ptmodel/hook.h \

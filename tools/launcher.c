@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tools/replay.h"
+#include "tools/where.h"
 #include "mvconfig.h"
 #include "core/config.h"
 #include "core/options.h"
@@ -22,11 +23,7 @@
 #ifndef MV_LIBDIR
 #define MV_LIBDIR "/usr/local/lib"
 #endif
-#ifndef MV_SRCDIR
-#define MV_SRCDIR ""
-#endif
-
-#define LIB_NAME "libmadvisor.so"
+#define LIB_NAME MV_LIB_NAME
 
 static void die(int status, const char *fmt, ...)
 {
@@ -94,7 +91,7 @@ static void usage(FILE *f)
 		"\n"
 		"Run COMMAND with libmadvisor.so preloaded.\n"
 		"\n"
-		"  --profile NAME    use the named profile (MADVISOR_PROFILE)\n"
+		"  --profile P       use a profile: a NAME (MADVISOR_PROFILE) or FILE.conf\n"
 		"  --conf K:V,...    set configuration keys (added to MADVISOR_CONF)\n"
 		"  --stats[=FILE]    print the statistics table at exit, on stderr or to FILE\n"
 		"  --json FILE       write the statistics as JSON to FILE at exit (%%p = pid)\n"
@@ -120,51 +117,6 @@ static void usage(FILE *f)
 }
 
 /* ---- where things are ----------------------------------------------------- */
-
-/* Directory of this executable, or NULL. */
-static char *exe_dir(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return NULL;
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	if (!slash)
-		return NULL;
-	*slash = 0;
-	return xstrdup(buf[0] ? buf : "/");
-}
-
-/* libmadvisor.so next to an uninstalled launcher (libtool's .libs), or NULL. */
-static char *build_tree_lib(void)
-{
-	char *dir = exe_dir();
-	if (!dir)
-		return NULL;
-	char *lib = concat(dir, "/.libs/" LIB_NAME);
-	free(dir);
-	if (is_regular(lib))
-		return lib;
-	free(lib);
-	return NULL;
-}
-
-/* Profiles of an uninstalled build live in the source tree. */
-static void use_source_profiles(void)
-{
-	if (getenv("MADVISOR_PROFILE_DIR") || !MV_SRCDIR[0])
-		return;
-	char *dir = concat(MV_SRCDIR, "/configs");
-	setenv("MADVISOR_PROFILE_DIR", dir, 1);
-	free(dir);
-}
-
-static const char *profile_dir(void)
-{
-	const char *d = getenv("MADVISOR_PROFILE_DIR");
-	return d && d[0] ? d : MV_PROFILE_DIR;
-}
 
 /* An absolute path, so that the command may change directory. */
 static char *absolute(const char *path)
@@ -280,10 +232,7 @@ static int config_cmd(int argc, char **argv)
 		return config_check(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "--print") == 0) {
 		struct mv_options o;
-		char *lib = build_tree_lib();
-		if (lib)
-			use_source_profiles();
-		free(lib);
+		mv_where_source_profiles();
 		fflush(stdout);
 		int r = mv_config_load(&o, env_get, 2);
 		mv_config_print(&o, 1);
@@ -389,31 +338,36 @@ int main(int argc, char **argv)
 
 	/* The library: --lib, $MADVISOR_LIB, the build tree, the install. */
 	char *lib;
-	int from_build_tree = 0;
 	const char *env_lib = getenv("MADVISOR_LIB");
 	if (lib_opt)
 		lib = xstrdup(lib_opt);
 	else if (env_lib && env_lib[0])
 		lib = xstrdup(env_lib);
-	else if ((lib = build_tree_lib()) != NULL)
-		from_build_tree = 1;
-	else
+	else if ((lib = mv_where_build_lib()) == NULL)
 		lib = xstrdup(MV_LIBDIR "/" LIB_NAME);
 	if (!is_regular(lib))
 		die(2, "%s: %s (give the library with --lib PATH or MADVISOR_LIB)", lib,
 		    access(lib, F_OK) == 0 ? "not a regular file" : strerror(errno));
 	char *abs_lib = absolute(lib);
 	free(lib);
-	if (from_build_tree)
-		use_source_profiles();
+	mv_where_source_profiles();
 
 	if (profile) {
 		struct mv_options scratch;
 		struct mv_config_error err;
+		char buf[PATH_MAX];
+		struct mv_profile_ref ref;
+		if (mv_where_profile(profile, buf, sizeof(buf), &ref) < 0)
+			die(2, "--profile %s: path too long", profile);
 		mv_options_defaults(&scratch);
-		if (mv_config_apply_profile(&scratch, profile, profile_dir(), &err) < 0)
+		if (mv_config_apply_profile(&scratch, ref.name, ref.dir, &err) < 0)
 			config_fail(&err, 2);
-		setenv("MADVISOR_PROFILE", profile, 1);
+		if (ref.is_path) { /* FILE.conf: the profile of that name in its directory */
+			char *dir = absolute(ref.dir);
+			setenv("MADVISOR_PROFILE_DIR", dir, 1);
+			free(dir);
+		}
+		setenv("MADVISOR_PROFILE", ref.name, 1);
 	}
 	if (conf.text) {
 		const char *old = getenv("MADVISOR_CONF");

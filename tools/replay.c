@@ -1,13 +1,17 @@
 /* replay.c - `madvisor replay TRACE [--profile P]...`: what-if tuning.
  *
- * Runs a trace recorded with trace:PATH through the policy engine and the
- * page-table model once per profile (a profile name, a .conf file, or inline
+ * Runs a trace recorded with trace:PATH through the policy engine, the munmap
+ * strategies and the page-table model once per profile (a profile name found
+ * as the launcher finds it, tools/where.h; a .conf file; or inline
  * "key:value,..." settings) and prints, per profile: the calls the program
  * made, the system calls the profile would issue, bytes purged, whole-2 MiB
  * cores and converted calls, page-table bytes at each sampling pass and the
- * stranded tables at the end. Nothing touches the traced addresses: the model
- * only does bookkeeping. A corrupt or truncated trace is refused with the
- * byte offset of the first bad record. */
+ * stranded tables at the end. munmap:recycle and munmap:defer run through the
+ * library's own strategy code (shim/munmap/whatif.h) against a pretend kernel
+ * (simkernel.h), on the trace's clock. Nothing touches the traced addresses:
+ * everything only does bookkeeping. A corrupt or truncated trace is refused
+ * with the byte offset of the first bad record; a profile that cannot be used
+ * with one line, before anything is replayed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,13 @@
 #include "ptmodel/model.h"
 #include "ptmodel/hook.h"
 #include "tools/replay.h"
+#include "tools/where.h"
+#include "tools/simkernel.h"
+#include "munmap/munmap.h"
+#include "sys/worker.h"
+#include "munmap/mapcache.h"
+#include "munmap/whatif.h"
+#include "core/runtime.h"
 #include "core/trace.h"
 
 #define SERIES_MAX 12
@@ -34,17 +45,89 @@ struct result {
 	unsigned nseries;
 	uint64_t passes;
 	struct mv_ptm_totals end;
+	/* munmap strategy (whatif.h): its counters as the library reports them */
+	int munmap_mode;
+	uint64_t mc[MV_MC_COUNT];
+	uint64_t held_series[SERIES_MAX], held_peak, held_end;
+	unsigned nheld;
+	struct mv_sim_counts sim;
 };
 
-static const char *conf_env, *profile_env;
+/* ---- the munmap strategies on paper (whatif.h) ------------------------------- */
 
-static const char *getter(const char *name)
+/* Threads get arenas in the order of their first call, as in the library. */
+#define TIDS 256
+static uint32_t tids[TIDS];
+static unsigned ntids, cur_tid;
+
+static unsigned arena_of(void *arg)
 {
-	if (!strcmp(name, "MADVISOR_CONF"))
-		return conf_env;
-	if (!strcmp(name, "MADVISOR_PROFILE"))
-		return profile_env;
-	return NULL;
+	(void)arg;
+	for (unsigned i = 0; i < ntids; i++)
+		if (tids[i] == cur_tid)
+			return i;
+	if (ntids < TIDS)
+		tids[ntids++] = cur_tid;
+	return ntids - 1;
+}
+
+static uint64_t paper_now;
+static int timed; /* the trace has times (version 2) */
+
+static uint64_t clock_of(void *arg)
+{
+	(void)arg;
+	return paper_now;
+}
+
+static const struct mv_whatif paper = { mv_sim_held_call, clock_of, arena_of, NULL };
+
+/* One traced call through the strategy, the addresses as the replayed
+ * program has them. */
+static void through_strategy(const struct mv_trace_rec *r)
+{
+	uintptr_t at = mv_sim_at(r->addr, r->kind == MV_MUNMAP ? r->len : 0);
+	struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice, .prot = r->advice,
+				.flags = r->flags, .fd = -1, .addr = (void *)at, .len = r->len,
+				.caller = (const void *)(uintptr_t)((r->bits & MV_TR_ALLOC) ? 1 : 0) };
+	cur_tid = r->tid;
+	switch (r->kind) {
+	case MV_MMAP: {
+		q.advice = 0;
+		if (!(r->flags & MAP_ANONYMOUS))
+			q.fd = 3; /* a file mapping: never served from a cache */
+		mv_sim_prefer(r->aux);
+		long s = mv_munmap_dispatch(&q);
+		mv_sim_got(r->aux, r->len, s < 0 && s > -4096 ? 0 : (uintptr_t)s);
+		break;
+	}
+	case MV_MUNMAP:
+		mv_munmap_dispatch(&q);
+		mv_sim_got(r->addr, r->len, 0);
+		break;
+	case MV_MREMAP: {
+		q.new_len = r->len2;
+		if (r->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))
+			q.new_addr = (void *)mv_sim_at(r->aux, 0);
+		mv_sim_prefer(r->aux);
+		long s = mv_munmap_dispatch(&q);
+		mv_sim_got(r->addr, r->len, 0);
+		mv_sim_got(r->aux, r->len2, s < 0 && s > -4096 ? 0 : (uintptr_t)s);
+		break;
+	}
+	case MV_MPROTECT:
+		q.advice = 0;
+		mv_munmap_dispatch(&q);
+		break;
+	case MV_PROCESS_MADVISE: /* one record per range: as a madvise */
+	case MV_MADVISE:
+	case MV_POSIX_MADVISE: /* as a madvise too: only the pretend kernel may answer */
+		q.kind = MV_MADVISE;
+		mv_munmap_dispatch(&q);
+		break;
+	default:
+		break;
+	}
 }
 
 static int by_seq(const void *a, const void *b)
@@ -66,15 +149,20 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 		fprintf(stderr, "madvisor replay: %s: not a madvisor trace (bad magic at offset 0)\n", path);
 		return -1;
 	}
-	if (h->version != MV_TRACE_VERSION || h->record_size != sizeof(struct mv_trace_rec)) {
+	size_t rs = sizeof(struct mv_trace_rec);
+	if (h->version == 1 && h->record_size == MV_TRACE_V1_RECORD)
+		rs = MV_TRACE_V1_RECORD; /* no t_ns: read as 0 */
+	else if (h->version != MV_TRACE_VERSION || h->record_size != sizeof(struct mv_trace_rec)) {
 		fprintf(stderr, "madvisor replay: %s: unsupported trace version %u / record size %u at offset 8\n",
 			path, h->version, h->record_size);
 		return -1;
 	}
-	size_t body = n - sizeof(*h), count = body / sizeof(struct mv_trace_rec);
+	size_t body = n - sizeof(*h), count = body / rs;
 	for (size_t i = 0; i < count; i++) {
-		const struct mv_trace_rec *r = (const void *)(buf + sizeof(*h) + i * sizeof(*r));
-		size_t off = sizeof(*h) + i * sizeof(*r);
+		struct mv_trace_rec rec = { 0 };
+		const struct mv_trace_rec *r = &rec;
+		size_t off = sizeof(*h) + i * rs;
+		memcpy(&rec, buf + off, rs);
 		int ok = r->type >= MV_TR_CALL && r->type <= MV_TR_DROPPED;
 		if (ok && r->type == MV_TR_CALL) {
 			ok = r->kind < MV_FIRST_RANGE_CALL && (r->bits & ~(MV_TR_ALLOC | MV_TR_FAILED)) == 0;
@@ -93,10 +181,9 @@ static long validate(const char *path, const unsigned char *buf, size_t n, struc
 			return -1;
 		}
 	}
-	if (body % sizeof(struct mv_trace_rec)) {
+	if (body % rs) {
 		fprintf(stderr, "madvisor replay: %s: truncated record at offset %zu (%zu of %zu bytes)\n", path,
-			sizeof(*h) + count * sizeof(struct mv_trace_rec), body % sizeof(struct mv_trace_rec),
-			sizeof(struct mv_trace_rec));
+			sizeof(*h) + count * rs, body % rs, rs);
 		return -1;
 	}
 	return (long)count;
@@ -120,7 +207,8 @@ static void advice_cost(const struct mv_advice *p, const struct mv_trace_rec *r,
 	res->cores += s.core >= 0;
 }
 
-static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_advice *pol, struct result *res)
+static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_advice *pol,
+		const struct mv_options *o, struct result *res)
 {
 	memset(res, 0, sizeof(*res));
 	mv_ptm_reset();
@@ -128,13 +216,60 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 	/* Allocator calls carry caller 1, the program's 0 (madvise.callers). */
 	mv_hot.advice.alloc_lo = 1;
 	mv_hot.advice.alloc_hi = 2;
-	uint64_t series_every = 1, npass = 0;
-	for (long i = 0; i < n; i++)
+	mv_rt.allocator.text_lo = 1, mv_rt.allocator.text_hi = 2, mv_rt.allocator.in_executable = 0;
+	uint64_t series_every = 1, npass = 0, ncalls = 0, held_every = 1;
+	for (long i = 0; i < n; i++) {
 		npass += recs[i]->type == MV_TR_PASS;
+		ncalls += recs[i]->type == MV_TR_CALL;
+	}
 	while (npass / series_every > SERIES_MAX - 1)
 		series_every *= 2;
+	while (ncalls / held_every > SERIES_MAX - 1)
+		held_every *= 2;
+	/* The munmap strategy runs on paper: the library's code, the pretend
+	 * kernel's answers. The advice transforms' cost is counted below. */
+	ntids = 0;
+	paper_now = 0;
+	mv_sim_start();
+	int mode = mv_whatif_start(o, &paper);
+	if (mode < 0) {
+		fprintf(stderr, "madvisor replay: cannot map the munmap strategy's tables\n");
+		exit(2);
+	}
+	res->munmap_mode = mode;
+	uint64_t period = mode ? mv_munmap_worker_task.period_ns : 0, next_tick = period;
+	uint64_t policy_extra = 0;
 	for (long i = 0; i < n; i++) {
 		const struct mv_trace_rec *r = recs[i];
+		if (mode && r->type == MV_TR_CALL) {
+			/* The worker's ticks up to this call, then the call's time
+			 * (calls of several threads come a little out of order). */
+			uint64_t t = r->t_ns > paper_now ? r->t_ns : paper_now;
+			while (timed && period && next_tick <= t) {
+				paper_now = next_tick;
+				mv_munmap_tick(next_tick);
+				next_tick += period;
+			}
+			paper_now = t;
+			if ((res->calls % held_every) == 0 && res->nheld < SERIES_MAX)
+				res->held_series[res->nheld++] = mv_mc_bytes();
+			if (!(r->bits & MV_TR_FAILED)) {
+				uint64_t before = res->syscalls;
+				int alloc = (r->bits & MV_TR_ALLOC) && pol->active && r->kind == MV_MADVISE;
+				if (alloc)
+					advice_cost(pol, r, res);
+				policy_extra += alloc && res->syscalls - before > 1 ? res->syscalls - before - 1 : 0;
+				res->syscalls = before;
+				/* The transforms are counted above; the strategy
+				 * sees the purge go to the kernel as one call. */
+				int active = mv_hot.advice.active;
+				mv_hot.advice.active = 0;
+				through_strategy(r);
+				mv_hot.advice.active = active;
+				if (mv_mc_bytes() > res->held_peak)
+					res->held_peak = mv_mc_bytes();
+			}
+		}
 		if (r->type == MV_TR_PASS) {
 			if (res->passes++ % series_every == 0 && res->nseries < SERIES_MAX) {
 				struct mv_ptm_totals t;
@@ -178,17 +313,87 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 		mv_ptm_after(&q, failed ? -EINVAL : (long)r->aux, 0);
 	}
 	mv_ptm_totals(&res->end);
+	if (mode) {
+		/* Every call that reached the kernel, the strategy's own included;
+		 * the failed calls failed there too. */
+		const struct mv_sim_counts *c = mv_sim_counts();
+		res->sim = *c;
+		uint64_t k = c->held_unmap + c->held_zap + c->held_zap_batch;
+		for (int j = 0; j < MV_KIND_COUNT; j++)
+			k += c->program[j];
+		res->syscalls = res->failed + k + policy_extra;
+		mv_mc_counters(res->mc);
+		res->held_end = mv_mc_bytes();
+	}
+	mv_whatif_end();
+	mv_sim_stop();
+}
+
+/* A --profile argument: inline key:value,..., "passthrough" (the defaults),
+ * a profile name or FILE.conf. 0, or -1 after one line on stderr. */
+static int load_profile(const char *arg, struct mv_options *o)
+{
+	struct mv_config_error err;
+	int r = 0;
+	mv_options_defaults(o);
+	if (strchr(arg, ':') && !strchr(arg, '/'))
+		r = mv_config_apply_string(o, arg, MV_SRC_ENV, "settings", &err);
+	else if (strcmp(arg, "passthrough") != 0)
+		r = mv_where_apply_profile(o, arg, &err);
+	if (r == 0)
+		return 0;
+	char line[sizeof(err) + 64];
+	mv_config_format_error(&err, line, sizeof(line));
+	size_t n = strlen(line);
+	fprintf(stderr, "madvisor replay: --profile %s: %s%s", arg, strncmp(line, "madvisor: ", 10) ? line : line + 10,
+		n && line[n - 1] == '\n' ? "" : "\n");
+	return -1;
+}
+
+/* What the munmap strategy did, named as in the library's stats (munmap.*). */
+static void print_munmap(const struct mv_options *o, const struct result *res)
+{
+	const uint64_t *c = res->mc;
+	const struct mv_sim_counts *k = &res->sim;
+	printf("  munmap:%s (cache_bytes %llu, cache_entries %llu, max_range %llu, max_age_ms %llu%s):\n",
+	       mv_munmap_mode_name(res->munmap_mode), (unsigned long long)o->munmap_cache_bytes,
+	       (unsigned long long)o->munmap_cache_entries, (unsigned long long)o->munmap_max_range,
+	       (unsigned long long)o->munmap_max_age_ms, o->munmap_zap_first ? ", zap_first" : "");
+	printf("    reached the kernel: mmap %llu, munmap %llu; the strategy's own: munmap %llu, "
+	       "madvise %llu, process_madvise %llu\n",
+	       (unsigned long long)k->program[MV_MMAP], (unsigned long long)k->program[MV_MUNMAP],
+	       (unsigned long long)k->held_unmap, (unsigned long long)k->held_zap,
+	       (unsigned long long)k->held_zap_batch);
+	printf("    recycled %llu (hits), recycled_bytes %llu, misses %llu, cached %llu, deferred %llu, "
+	       "deferred_bytes %llu, passed_through %llu\n",
+	       (unsigned long long)c[MV_MC_RECYCLED], (unsigned long long)c[MV_MC_RECYCLED_BYTES],
+	       (unsigned long long)c[MV_MC_MISSES], (unsigned long long)c[MV_MC_CACHED],
+	       (unsigned long long)c[MV_MC_DEFERRED], (unsigned long long)c[MV_MC_DEFERRED_BYTES],
+	       (unsigned long long)c[MV_MC_PASSED]);
+	printf("    unmap_calls %llu, zap_calls %llu, drains %llu, evicted %llu, aged %llu, resolved %llu, "
+	       "released_bytes %llu\n",
+	       (unsigned long long)c[MV_MC_UNMAP_CALLS], (unsigned long long)c[MV_MC_ZAP_CALLS],
+	       (unsigned long long)c[MV_MC_DRAINS], (unsigned long long)c[MV_MC_EVICTED],
+	       (unsigned long long)c[MV_MC_AGED], (unsigned long long)c[MV_MC_RESOLVED],
+	       (unsigned long long)c[MV_MC_RELEASED_BYTES]);
+	printf("    bytes held over the trace (%u points):", res->nheld);
+	for (unsigned j = 0; j < res->nheld; j++)
+		printf(" %llu", (unsigned long long)res->held_series[j]);
+	printf("; peak %llu, at the end %llu\n", (unsigned long long)res->held_peak,
+	       (unsigned long long)res->held_end);
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
 		   "\n"
-		   "Run a trace recorded with trace:PATH through the policy and the page-table model,\n"
-		   "once per profile, and print what each would do.\n"
+		   "Run a trace recorded with trace:PATH through the policy, the munmap strategies\n"
+		   "(the library's own code, on paper) and the page-table model, once per profile,\n"
+		   "and print what each would do.\n"
 		   "\n"
-		   "  --profile P   a profile name, a .conf file or inline key:value,...; repeat to\n"
-		   "                compare (at most 16; default: passthrough)\n"
+		   "  --profile P   a profile name (found as the launcher finds it), a FILE.conf or\n"
+		   "                inline key:value,...; repeat to compare (at most 16; default:\n"
+		   "                passthrough); one that cannot be used: exit 2, nothing replayed\n"
 		   "  -h, --help    show this help\n");
 }
 
@@ -215,6 +420,14 @@ int mv_replay_main(int argc, char **argv)
 	}
 	if (!np)
 		profiles[np++] = "passthrough";
+	/* Every profile is checked before anything is replayed: one that cannot
+	 * be used is said in one line and nothing runs. Profiles are found as
+	 * the launcher finds them (where.h). */
+	static struct mv_options opts[16];
+	mv_where_source_profiles();
+	for (int i = 0; i < np; i++)
+		if (load_profile(profiles[i], &opts[i]) < 0)
+			return 2;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "madvisor replay: %s: %s\n", path, strerror(errno));
@@ -243,15 +456,22 @@ int mv_replay_main(int argc, char **argv)
 		free(buf);
 		return 2;
 	}
+	/* Records of either version as the current struct (version 1: t_ns 0). */
+	size_t rs = h.version == 1 ? MV_TRACE_V1_RECORD : sizeof(struct mv_trace_rec);
+	struct mv_trace_rec *all = calloc((size_t)count + 1, sizeof(*all));
 	const struct mv_trace_rec **recs = malloc(((size_t)count + 1) * sizeof(*recs));
-	if (!recs)
+	if (!recs || !all) {
+		fprintf(stderr, "madvisor replay: out of memory\n");
 		return 2;
+	}
 	uint64_t dropped = 0;
 	for (long i = 0; i < count; i++) {
-		recs[i] = (const void *)(buf + sizeof(h) + (size_t)i * sizeof(struct mv_trace_rec));
+		memcpy(&all[i], buf + sizeof(h) + (size_t)i * rs, rs);
+		recs[i] = &all[i];
 		if (recs[i]->type == MV_TR_DROPPED)
 			dropped += recs[i]->len;
 	}
+	timed = h.version >= 2;
 	qsort(recs, (size_t)count, sizeof(*recs), by_seq);
 	const struct mv_probe *k = mv_probe_get();
 	if (mv_ptm_init(k->pt_reclaim) != 0)
@@ -263,14 +483,8 @@ int mv_replay_main(int argc, char **argv)
 		       (unsigned long long)dropped);
 	int status = 0;
 	for (int i = 0; i < np; i++) {
-		struct mv_options o;
+		const struct mv_options o = opts[i];
 		const char *pr = profiles[i];
-		conf_env = strchr(pr, ':') ? pr : NULL;
-		profile_env = strchr(pr, ':') || !strcmp(pr, "passthrough") ? NULL : pr;
-		if (mv_config_load(&o, getter, 2) != 0) {
-			status = 1;
-			continue;
-		}
 		struct mv_allocator_info ai;
 		memset(&ai, 0, sizeof(ai));
 		ai.kind = (enum mv_allocator)h.allocator;
@@ -278,7 +492,7 @@ int mv_replay_main(int argc, char **argv)
 		struct mv_advice pol;
 		mv_advice_init(&pol, &o, &ai, mv_probe_get, NULL, 2);
 		struct result res;
-		run(recs, count, &pol, &res);
+		run(recs, count, &pol, &o, &res);
 		printf("profile %s: madvise %s%s\n", pr, mv_madvise_mode_name(pol.madvise_mode),
 		       pol.pt_reclaim ? ", pt_reclaim" : "");
 		printf("  calls %llu (failed %llu), syscalls issued %llu, bytes purged %llu, cores %llu, converted %llu\n",
@@ -286,6 +500,8 @@ int mv_replay_main(int argc, char **argv)
 		       (unsigned long long)res.purged, (unsigned long long)res.cores,
 		       (unsigned long long)res.converted);
 		printf("  allocator purges: %llu system calls through the policy\n", (unsigned long long)res.policy_calls);
+		if (res.munmap_mode)
+			print_munmap(&o, &res);
 		printf("  page-table bytes at sampling passes (%llu):", (unsigned long long)res.passes);
 		for (unsigned j = 0; j < res.nseries; j++)
 			printf(" %llu", (unsigned long long)res.series[j]);
@@ -294,6 +510,7 @@ int mv_replay_main(int argc, char **argv)
 		       (unsigned long long)res.end.stranded, (unsigned long long)res.end.reclaimable);
 	}
 	free(recs);
+	free(all);
 	free(buf);
 	return status;
 }

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include "sys/outbuf.h"
 #include "sys/once.h"
 #include "sys/ownmem.h"
@@ -19,7 +20,9 @@
 #include "core/trace.h"
 #include "sys/worker.h"
 
-#define RING 4096 /* records per thread */
+/* Records per thread: the ring with its header fills 256 KiB of own memory
+ * (which hands out powers of two: one record more would take 512 KiB). */
+#define RING ((256 * 1024 - 64) / sizeof(struct mv_trace_rec))
 
 struct ring {
 	struct ring *next;
@@ -29,9 +32,18 @@ struct ring {
 	uint32_t tid;
 	struct mv_trace_rec rec[RING];
 };
+_Static_assert(sizeof(struct ring) <= 256 * 1024, "a trace ring fits in 256 KiB");
 
 static int fd = -1;
-static uint64_t max_bytes, written, seq, dropped, dropped_written;
+static uint64_t max_bytes, written, seq, dropped, dropped_written, start_ns;
+
+/* CLOCK_MONOTONIC_COARSE (vDSO: a few ns), as the munmap strategies age by. */
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 static struct ring *rings;
 static int drain_lock;
 static __thread struct ring *mine __attribute__((tls_model("initial-exec")));
@@ -101,7 +113,8 @@ void mv_trace_call(const struct mv_request *q, long r, int allocator_call)
 				  .bits = (uint8_t)((allocator_call ? MV_TR_ALLOC : 0) |
 						    (mv_raw_failed(r) ? MV_TR_FAILED : 0)),
 				  .advice = q->kind == MV_MMAP || q->kind == MV_MPROTECT ? q->prot : q->advice,
-				  .flags = q->flags, .addr = (uint64_t)q->addr, .len = q->len, .aux = (uint64_t)r };
+				  .flags = q->flags, .addr = (uint64_t)q->addr, .len = q->len, .aux = (uint64_t)r,
+				  .t_ns = coarse_ns() - start_ns };
 	if (q->kind == MV_MREMAP)
 		t.len2 = q->new_len;
 	if (q->kind == MV_PROCESS_MADVISE && q->iov) {
@@ -196,9 +209,10 @@ static int open_file(int stderr_fd)
 		mv_out_say(stderr_fd, 0, "tracing is off", "trace: cannot create '", path, "'", NULL);
 		return -1;
 	}
+	start_ns = coarse_ns();
 	struct mv_trace_header h = { .magic = MV_TRACE_MAGIC, .version = MV_TRACE_VERSION,
 				     .record_size = sizeof(struct mv_trace_rec), .pid = (uint32_t)pid,
-				     .allocator = alloc_kind };
+				     .allocator = alloc_kind, .start_ns = start_ns };
 	written = 0;
 	write_failed = 0;
 	out(&h, sizeof(h));

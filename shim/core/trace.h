@@ -1,6 +1,6 @@
 /* trace.h - recording every intercepted call for replay (`trace:PATH`).
  *
- * File: a 32-byte header then 56-byte records, little-endian, in the order
+ * File: a 32-byte header then 64-byte records, little-endian, in the order
  * the background thread drained them (replay sorts by sequence number).
  * Each application thread appends to its own ring (own memory, no lock); the
  * worker drains the rings into the file. The file stops growing at
@@ -14,7 +14,8 @@
 #include "core/request.h"
 
 #define MV_TRACE_MAGIC "MVTRACE"   /* 8 bytes with the NUL */
-#define MV_TRACE_VERSION 1
+#define MV_TRACE_VERSION 2         /* 1: 56-byte records without t_ns (replay reads both) */
+#define MV_TRACE_V1_RECORD 56
 
 struct mv_trace_header {
 	char magic[8];
@@ -22,7 +23,7 @@ struct mv_trace_header {
 	uint32_t record_size;          /* sizeof(struct mv_trace_rec) */
 	uint32_t pid;
 	uint32_t allocator;            /* enum mv_allocator_kind of the traced process */
-	uint64_t start_ns;
+	uint64_t start_ns;             /* CLOCK_MONOTONIC_COARSE when the file was opened */
 };
 
 enum mv_trace_type {
@@ -45,10 +46,11 @@ struct mv_trace_rec {
 	uint64_t len;
 	uint64_t aux;        /* result: mmap/mremap address, else 0 or -errno */
 	uint64_t len2;       /* mremap: new length */
+	uint64_t t_ns;       /* calls: CLOCK_MONOTONIC_COARSE minus the header's start_ns (version 2) */
 };
 
 _Static_assert(sizeof(struct mv_trace_header) == 32, "trace header is 32 bytes");
-_Static_assert(sizeof(struct mv_trace_rec) == 56, "trace record is 56 bytes");
+_Static_assert(sizeof(struct mv_trace_rec) == 64, "trace record is 64 bytes");
 
 /* Open the trace file (the "trace" feature's start, route/features.c). 0 or
  * -1 (one line on stderr_fd; tracing stays off). The router then sets

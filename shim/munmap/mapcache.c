@@ -7,6 +7,7 @@
 #include "sys/outbuf.h"
 #include "sys/once.h"
 #include "munmap/registry.h"
+#include "munmap/whatif.h"
 #include "sys/ownsys.h"
 #include "sys/linux.h"
 
@@ -25,6 +26,7 @@ static struct iovec *iov;          /* drain: IOV_MAX_ */
 static uint64_t held_bytes;        /* sum of arena bytes (atomic) */
 static uint64_t shared_count[MV_MC_COUNT];
 static unsigned next_arena;
+static int unmap_error;            /* errno of the first held range that stayed mapped (atomic) */
 static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
 
 static void *raw_alloc(size_t len)
@@ -35,6 +37,8 @@ static void *raw_alloc(size_t len)
 
 uint64_t mv_mc_now(void)
 {
+	if (__builtin_expect(mv_whatif_on != NULL, 0))
+		return mv_whatif_on->now(mv_whatif_on->arg);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -61,6 +65,29 @@ int mv_mc_init(uint32_t entries, int self)
 	return 0;
 }
 
+void mv_mc_reset(uint32_t entries)
+{
+	struct mv_arena *a = arenas;
+	if (a && entries != cap) {
+		/* Other tables: map them again at the new size. */
+		size_t per = (size_t)cap * sizeof(struct mv_held);
+		__atomic_store_n(&arenas, NULL, __ATOMIC_RELEASE);
+		mv_own2(SYS_munmap, a[0].e, per * MV_ARENAS);
+		mv_own2(SYS_munmap, scratch, sizeof(*scratch) * MV_ARENAS * cap);
+		mv_own2(SYS_munmap, iov, sizeof(*iov) * IOV_MAX_);
+		mv_own2(SYS_munmap, a, sizeof(*a) * MV_ARENAS);
+		a = NULL;
+	}
+	for (unsigned k = 0; a && k < MV_ARENAS; k++) {
+		struct mv_held *e = a[k].e;
+		memset(&a[k], 0, sizeof(a[k]));
+		a[k].e = e;
+	}
+	memset(shared_count, 0, sizeof(shared_count));
+	held_bytes = 0;
+	unmap_error = 0;
+}
+
 int mv_mc_ready(void)
 {
 	return __atomic_load_n(&arenas, __ATOMIC_ACQUIRE) != NULL;
@@ -68,6 +95,8 @@ int mv_mc_ready(void)
 
 unsigned mv_mc_mine(void)
 {
+	if (__builtin_expect(mv_whatif_on != NULL, 0))
+		return mv_whatif_on->arena(mv_whatif_on->arg) % MV_ARENAS;
 	if (__builtin_expect(!my_arena, 0))
 		my_arena = 1 + __atomic_fetch_add(&next_arena, 1, __ATOMIC_RELAXED) % MV_ARENAS;
 	return my_arena - 1;
@@ -178,8 +207,6 @@ void mv_mc_take_front(unsigned k, int i, size_t n)
 
 /* ---- giving memory back ------------------------------------------------- */
 
-static int unmap_error; /* errno of the first held range that stayed mapped (atomic) */
-
 int mv_mc_unmap_failed(void)
 {
 	return __atomic_load_n(&unmap_error, __ATOMIC_RELAXED) != 0;
@@ -190,9 +217,10 @@ int mv_mc_unmap_failed(void)
  * say so once; munmap.c then takes no more ranges. */
 static void unmap_range(uintptr_t lo, uintptr_t hi)
 {
-	long r = mv_own2(SYS_munmap, lo, hi - lo);
+	struct mv_request q = { .kind = MV_MUNMAP, .addr = (void *)lo, .len = hi - lo };
+	long r = mv_held_call(&q);
 	if (mv_raw_failed(r))
-		r = mv_own2(SYS_munmap, lo, hi - lo);
+		r = mv_held_call(&q);
 	if (!mv_raw_failed(r) || __atomic_exchange_n(&unmap_error, (int)-r, __ATOMIC_RELAXED) ||
 	    !mv_once(MV_ONCE_UNMAP))
 		return;
@@ -344,7 +372,9 @@ static void sort_pieces(struct piece *p, size_t n)
 static void zap_batch(struct mv_arena *a, size_t n)
 {
 	if (n >= 2 && pidfd_self) {
-		long r = mv_own6(SYS_process_madvise, PIDFD_SELF, (long)iov, (long)n, MADV_DONTNEED, 0, 0);
+		struct mv_request q = { .kind = MV_PROCESS_MADVISE, .fd = PIDFD_SELF, .advice = MADV_DONTNEED,
+					.iov = iov, .vlen = n };
+		long r = mv_held_call(&q);
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
 		(void)r; /* a failure leaves the pages to munmap */
 	}

@@ -61,6 +61,9 @@ struct mv_arena {
 /* Set up MV_ARENAS arenas of `cap` entries (raw mmap). 0 or -1. */
 int mv_mc_init(uint32_t cap, int pidfd_self);
 int mv_mc_ready(void);
+/* Forget everything held and every count (a what-if run starting,
+ * whatif.h); with another entries, the tables go (mv_mc_init again). */
+void mv_mc_reset(uint32_t entries);
 /* True once the kernel refused to unmap a held range (said on stderr): the
  * strategy takes no more ranges. */
 int mv_mc_unmap_failed(void);

@@ -11,6 +11,7 @@
 #include "munmap/registry.h"
 #include "munmap/mapcache.h"
 #include "munmap/zero.h"
+#include "munmap/whatif.h"
 #include "core/kernel.h"
 #include "core/advice.h"
 #include "core/hot.h"
@@ -166,8 +167,15 @@ static long serve(size_t n, uint32_t flags)
 		MV_MC_BUMP(a, MV_MC_MISSES, 1);
 	}
 	mv_unlock(&a->lock);
-	if (s && !cfg.recycle_resident && !mv_raw_failed(mv_own3(SYS_madvise, s, n, MADV_DONTNEED))) {
+	struct mv_request drop = { .kind = MV_MADVISE, .addr = (void *)s, .len = n, .advice = MADV_DONTNEED };
+	if (s && !cfg.recycle_resident && !mv_raw_failed(mv_held_call(&drop))) {
 		count_atomic(k, MV_MC_ZERO_DONTNEED);
+	} else if (s && mv_whatif_on) {
+		/* On paper: no pages to look at; cleared as a dense range would be. */
+		int small = n <= cfg.zero_max;
+		if (!small)
+			mv_held_call(&drop);
+		count_atomic(k, small ? MV_MC_ZERO_MEMSET : MV_MC_ZERO_DONTNEED);
 	} else if (s) {
 		enum mv_zero_how how = mv_zero_fresh((void *)s, n, cfg.zero_max);
 		count_atomic(k, how == MV_ZERO_MEMSET ? MV_MC_ZERO_MEMSET
@@ -237,7 +245,8 @@ static int defer_put(uintptr_t s, size_t n)
 	if (cfg.zap_first) {
 		/* The pages go now (read-locked); only the unmap waits. */
 		MV_MC_BUMP(a, MV_MC_ZAP_CALLS, 1);
-		if (mv_raw_failed(mv_own3(SYS_madvise, s, n, MADV_DONTNEED))) {
+		struct mv_request zap = { .kind = MV_MADVISE, .addr = (void *)s, .len = n, .advice = MADV_DONTNEED };
+		if (mv_raw_failed(mv_held_call(&zap))) {
 			mv_reg_claim(s, s + n, k, MV_REG_ANYCLASS); /* mlocked, say: unmap it now */
 			mv_unlock(&a->lock);
 			return -1;
@@ -758,10 +767,8 @@ static void refuse(int fd, int strict, const char *why)
 		_exit(2);
 }
 
-int mv_munmap_start(const struct mv_options *o, int fd)
+static void configure(const struct mv_options *o)
 {
-	if (o->munmap == MV_MUNMAP_PASSTHROUGH || cfg.mode)
-		return cfg.mode;
 	cfg.zap_first = o->munmap_zap_first;
 	cfg.cache_bytes = o->munmap_cache_bytes;
 	cfg.max_range = o->munmap_max_range;
@@ -771,6 +778,17 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 	cfg.callers = o->munmap_callers;
 	cfg.recycle_resident = o->munmap_recycle_resident;
 	strcpy(cfg.psi_path, "/proc/pressure/memory");
+	/* The worker ages what is held (without it, arenas still age inline). */
+	uint64_t period = cfg.max_age_ns / 4;
+	mv_munmap_worker_task.name = "munmap";
+	mv_munmap_worker_task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
+}
+
+int mv_munmap_start(const struct mv_options *o, int fd)
+{
+	if (o->munmap == MV_MUNMAP_PASSTHROUGH || cfg.mode)
+		return cfg.mode;
+	configure(o);
 	int self = mv_probe_get()->pidfd_self;
 	mv_zero_init(self);
 	if (mv_reg_init() < 0 || mv_mc_init(o->munmap_cache_entries, self) < 0) {
@@ -778,12 +796,36 @@ int mv_munmap_start(const struct mv_options *o, int fd)
 		return 0;
 	}
 	cfg.mode = o->munmap;
-	/* The worker ages what is held (without it, arenas still age inline). */
-	uint64_t period = cfg.max_age_ns / 4;
-	mv_munmap_worker_task.name = "munmap";
-	mv_munmap_worker_task.period_ns = period < 10000000u ? 10000000u : period > 1000000000u ? 1000000000u : period;
 	mv_munmap_worker_task.run = task_run;
 	return cfg.mode;
+}
+
+/* ---- what-if runs (whatif.h) ---------------------------------------------------- */
+
+int mv_whatif_start(const struct mv_options *o, const struct mv_whatif *w)
+{
+	mv_whatif_end();
+	memset(&cfg, 0, sizeof(cfg));
+	frontier = 0;
+	uffd_seen = 0;
+	if (o->munmap == MV_MUNMAP_PASSTHROUGH)
+		return 0;
+	mv_reg_reset();
+	mv_mc_reset(o->munmap_cache_entries);
+	if (mv_reg_init() < 0 || mv_mc_init(o->munmap_cache_entries, mv_probe_get()->pidfd_self) < 0)
+		return -1;
+	configure(o);
+	cfg.psi = 0; /* the pressure of this machine now says nothing about the trace */
+	mv_whatif_on = w;
+	cfg.mode = o->munmap;
+	return cfg.mode;
+}
+
+/* As a process exits: what is held goes with it, no call made. */
+void mv_whatif_end(void)
+{
+	mv_whatif_on = NULL;
+	cfg.mode = MV_MUNMAP_PASSTHROUGH;
 }
 
 /* ---- test hooks (munmap.h) ----------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "munmap/registry.h"
+#include "munmap/whatif.h"
 #include "sys/ownmem.h"
 #include "sys/lock.h"
 #include "sys/ownsys.h"
@@ -414,10 +415,15 @@ static void unmap_held_outside(const struct node *list, uintptr_t lo, uintptr_t 
 		const struct mv_reg_entry *e = &x->e;
 		if (e->state != MV_REG_HELD || (owner != ANY_OWNER && e->owner != owner))
 			continue;
-		if (e->start < lo)
-			mv_own2(SYS_munmap, e->start, lo - e->start);
-		if (e->end > hi)
-			mv_own2(SYS_munmap, hi, e->end - hi);
+		struct mv_request q = { .kind = MV_MUNMAP };
+		if (e->start < lo) {
+			q.addr = (void *)e->start, q.len = lo - e->start;
+			mv_held_call(&q);
+		}
+		if (e->end > hi) {
+			q.addr = (void *)hi, q.len = e->end - hi;
+			mv_held_call(&q);
+		}
 	}
 }
 

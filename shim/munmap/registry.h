@@ -116,12 +116,13 @@ void mv_reg_counts(size_t *entries, size_t *held);
 size_t mv_reg_bytes(size_t *peak);
 /* The entry containing addr. 0, or -1 when addr is unknown. */
 int mv_reg_lookup(uintptr_t addr, struct mv_reg_entry *out);
+/* Forget everything (tests; a what-if run starting, whatif.h). */
+void mv_reg_reset(void);
 /* Test hooks. The shard table is set up. Check the invariants (search order,
  * heap order of the priorities, disjoint, inside one slot and its shard,
- * merged, counts): 0, or -1. Forget everything. */
+ * merged, counts): 0, or -1. */
 MV_TEST_HOOK int mv_reg_ready(void);
 MV_TEST_HOOK int mv_reg_check(void);
-MV_TEST_HOOK void mv_reg_reset(void);
 
 /* fork: take every shard lock before, release in both processes after (the
  * child also forgets its MADV_DONTFORK ranges, which it does not have, and

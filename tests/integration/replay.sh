@@ -70,13 +70,13 @@ head -c $((size - 10)) "$t" >"$TMPD/trunc.trace"
 rc=$?
 check_eq "truncated trace: exit status 2" 2 $rc
 check "truncated trace: the offset of the partial record" \
-	grep -q "truncated record at offset $(( (size - 10 - 32) / 56 * 56 + 32 ))" "$TMPD/trunc.out"
+	grep -q "truncated record at offset $(( (size - 10 - 32) / 64 * 64 + 32 ))" "$TMPD/trunc.out"
 # Third record's type byte set to 0x7f.
 cp "$t" "$TMPD/bad.trace"
-printf '\177' | dd of="$TMPD/bad.trace" bs=1 seek=$((32 + 2 * 56)) conv=notrunc 2>/dev/null
+printf '\177' | dd of="$TMPD/bad.trace" bs=1 seek=$((32 + 2 * 64)) conv=notrunc 2>/dev/null
 "$MV_LAUNCHER" replay "$TMPD/bad.trace" >"$TMPD/bad.out" 2>&1
 check_eq "corrupt record: exit status 2" 2 $?
-check "corrupt record: its offset" grep -q "corrupt record at offset $((32 + 2 * 56))" "$TMPD/bad.out"
+check "corrupt record: its offset" grep -q "corrupt record at offset $((32 + 2 * 64))" "$TMPD/bad.out"
 printf 'not a trace at all, just some text that is longer than a header\n' >"$TMPD/text.trace"
 "$MV_LAUNCHER" replay "$TMPD/text.trace" >"$TMPD/text.out" 2>&1
 check_eq "not a trace: exit status 2" 2 $?

@@ -9,8 +9,8 @@ TESTS += tests/unit/test_sweep
 tests_unit_test_sweep_SOURCES = tests/unit/test_sweep.c
 tests_unit_test_sweep_LDADD = shim/libshim.la -lpthread
 # Trace record and replay (needs the library, the launcher and bench/workloads/pt_shrink).
-TESTS += tests/integration/replay.sh
-EXTRA_DIST += tests/integration/replay.sh
+TESTS += tests/integration/replay.sh tests/integration/replay_munmap.sh
+EXTRA_DIST += tests/integration/replay.sh tests/integration/replay_munmap.sh
 check_PROGRAMS += tests/unit/test_ptmodel_fork
 TESTS += tests/unit/test_ptmodel_fork
 tests_unit_test_ptmodel_fork_SOURCES = tests/unit/test_ptmodel_fork.c
