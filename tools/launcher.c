@@ -354,7 +354,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 /* `madvisor bench`: bench/matrix with the user's command as its workload.
  * The profiles and --conf keys are checked here with the library's parser
  * (one line, exit 2); the matrix, bench/report and bench/monitor come from
- * the build tree next to an uninstalled launcher, else from PKGLIBEXECDIR. */
+ * the build tree next to an uninstalled launcher, else from
+ * $MADVISOR_LIBEXEC_DIR, else from PKGLIBEXECDIR. */
 static int bench_cmd(int argc, char **argv)
 {
 	char *lib = build_tree_lib();
@@ -387,7 +388,8 @@ static int bench_cmd(int argc, char **argv)
 		where = "--builddir";
 		where_arg = exe_dir();
 	} else {
-		script = xstrdup(MV_PKGLIBEXECDIR "/matrix");
+		const char *d = getenv("MADVISOR_LIBEXEC_DIR");
+		script = concat(d && d[0] ? d : MV_PKGLIBEXECDIR, "/matrix");
 		where = "--installed";
 		where_arg = NULL;
 	}
