@@ -15,15 +15,44 @@ bench_die() {
 # bench_paths BUILDDIR LIB: sets top_builddir (absolute), workloads, lib, and,
 # in a configured build tree, what configure found (<builddir>/tests/env.sh:
 # alloc_so NAME gives an allocator's shared object; PYTHON3, VALGRIND...).
+# An empty BUILDDIR is an installed madvisor (`madvisor bench`): no build
+# tree, the allocators where the system keeps them, LIB (or $MADVISOR_LIB).
 bench_paths() {
-	[ -d "$1" ] || bench_die "build directory '$1' does not exist"
-	top_builddir=$(cd "$1" && pwd)
-	alloc_so() { bench_die "'$top_builddir' is not a configured build tree: allocators unknown"; }
-	[ ! -f "$top_builddir/tests/env.sh" ] || . "$top_builddir/tests/env.sh"
-	workloads=$top_builddir/bench/workloads
-	lib=${2:-${MADVISOR_LIB:-$top_builddir/.libs/libmadvisor.so}}
+	alloc_so() { bench_system_so "$1"; }
+	if [ -n "$1" ]; then
+		[ -d "$1" ] || bench_die "build directory '$1' does not exist"
+		top_builddir=$(cd "$1" && pwd)
+		[ ! -f "$top_builddir/tests/env.sh" ] || . "$top_builddir/tests/env.sh"
+		workloads=$top_builddir/bench/workloads
+		lib=${2:-${MADVISOR_LIB:-$top_builddir/.libs/libmadvisor.so}}
+	else
+		top_builddir= workloads=
+		lib=${2:-${MADVISOR_LIB:-}}
+		[ -n "$lib" ] || bench_die "no library given (--lib PATH or MADVISOR_LIB)"
+	fi
 	case $lib in /*) ;; *) lib=$(pwd)/$lib ;; esac
 	[ -f "$lib" ] || bench_die "library '$lib' not found (build it, or give --lib PATH / MADVISOR_LIB, or --builddir DIR)"
+}
+
+# bench_system_so NAME: the shared object of allocator NAME (glibc, jemalloc,
+# tcmalloc, tcmalloc_minimal, mimalloc) in the system's library directories,
+# as configure looks for it; empty for glibc and one not installed, status 1
+# for an unknown name.
+bench_system_so() {
+	case $1 in
+	glibc) return 0 ;;
+	jemalloc) set -- libjemalloc.so.2 ;;
+	tcmalloc) set -- libtcmalloc.so.4 ;;
+	tcmalloc_minimal) set -- libtcmalloc_minimal.so.4 ;;
+	mimalloc) set -- libmimalloc.so.2 libmimalloc.so ;;
+	*) return 1 ;;
+	esac
+	for d in /usr/lib/"$(uname -m)"-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
+		for f in "$@"; do
+			[ -f "$d/$f" ] && { echo "$d/$f"; return 0; }
+		done
+	done
+	return 0
 }
 
 # bench_workload NAME: path of a built workload program, or die.

@@ -1,8 +1,14 @@
 # bench/: workload programs, the with/without runner and the overhead benchmark.
 # The workloads are also used by the integration tests, so `make` builds them.
 noinst_PROGRAMS += bench/workloads/churn bench/workloads/mmap_churn bench/workloads/purge_loop \
-	bench/workloads/fault_contention bench/workloads/sparse_touch bench/monitor \
+	bench/workloads/fault_contention bench/workloads/sparse_touch \
 	bench/workloads/pt_shrink
+# `madvisor bench` runs bench/matrix (which runs bench/monitor and bench/report)
+# on the user's command: installed into pkglibexecdir, with what they source.
+pkglibexec_PROGRAMS = bench/monitor
+dist_pkglibexec_SCRIPTS = bench/matrix bench/report
+benchlibdir = $(pkglibexecdir)
+dist_benchlib_DATA = bench/lib.sh bench/report_tables.awk bench/jsonflat.awk
 
 bench_workloads_churn_SOURCES = bench/workloads/churn.c bench/workloads/wl.h
 bench_workloads_churn_LDADD = -lpthread
@@ -27,6 +33,6 @@ bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workload
 bench_workloads_reserve_SOURCES = bench/workloads/reserve.c bench/workloads/wl.h
 EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges
 
-EXTRA_DIST += bench/run bench/overhead bench/setup bench/lib.sh bench/README.md bench/adaptive bench/service \
-	bench/ptmodel bench/ptreclaim bench/matrix bench/report bench/report_tables.awk bench/jsonflat.awk bench/workloads/dicts.py bench/workloads/redis.sh \
+EXTRA_DIST += bench/run bench/overhead bench/setup bench/README.md bench/adaptive bench/service \
+	bench/ptmodel bench/ptreclaim bench/workloads/dicts.py bench/workloads/redis.sh \
 	bench/workloads/sqlite.sh bench/workloads/pytext.py bench/workloads/compile.sh bench/workloads/wl.py

@@ -55,7 +55,7 @@ function add_run(   id, w, a, p, ex, i, c) {
 		program[w] = $col["program"]
 		if (!($col["program"] in seenprog)) { seenprog[$col["program"]] = 1; PR[++npr] = $col["program"] }
 	}
-	if (ex != 0) { nfail[g]++; return }
+	if (ex != 0) { nfail[g]++; FAILED[++nfailed] = id; fail_exit[id] = ex; return }
 	okrun[id] = 1
 	nok[g]++
 	for (c in col)
@@ -140,6 +140,7 @@ function rows(fn,   i, j, k, w, a, p, g, b) {
 				if (!(g in exists)) continue
 				if (fn == "main") row_main(w, a, p, g, b)
 				else if (fn == "cpu") row_cpu(w, a, p, g, b)
+				else if (fn == "mean") row_mean(w, a, p, g, b)
 				else if (fn == "lib" && p != "baseline") row_lib(w, a, p, g)
 				else if (fn == "redis" && w == "redis") row_redis(a, p, g)
 				else if (fn == "sparse" && w == "sparse_touch") row_sparse(a, p, g, b)
@@ -163,6 +164,10 @@ function row_cpu(w, a, p, g, b) {
 		with_ratio(g, b, "wall_s", 1), pct(noise(g, "wall_s")), fmt(med(g, "user_s")),
 		with_ratio(g, b, "sys_s", 1), fmt(med(g, "minflt")), fmt(med(g, "vcsw")), fmt(med(g, "ivcsw")),
 		fmt(med(g, "tlb_shootdowns_system"))
+}
+
+function row_mean(w, a, p, g, b) {
+	printf "| %s | %s | %s | %s | %s |\n", w, a, p, with_ratio(g, b, "rss_mean_kb", 1024), with_ratio(g, b, "pte_mean_kb", 1)
 }
 
 function row_lib(w, a, p, g,   mb, kms, km2) {
@@ -254,7 +259,8 @@ function real_programs(   i, j, pr, ws) {
 	print ""
 	print "## Real programs: what each profile changes"
 	print ""
-	print "Programs from Debian packages, each doing a fixed amount of work (`meta.json` has the commands)."
+	print "Real programs (from Debian packages, or the command given), each doing a fixed amount of work"
+	print "(`meta.json` has the commands)."
 	print "Each profile against the baseline (the same program and allocator without the library): the"
 	print "program's own figure, wall time, CPU time (user + sys), peak and final RSS, peak VmPTE (ratios,"
 	print "\"~\" = within the noise), the munmap and madvise calls the library saw the program make (medians),"
@@ -309,6 +315,17 @@ END {
 	print "| workload | allocator | policy | runs | metric | median [min–max] | vs base | noise | peak RSS MiB | final RSS MiB | peak VmPTE kB | final VmPTE kB |"
 	print "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	rows("main")
+	if (nfailed > 0) {
+		print ""
+		print "## Failed runs"
+		print ""
+		print "Runs whose program exited with a status other than 0 (128 + N: killed by signal N; 124: time"
+		print "limit), left out of every table; their output is in runs/RUN/out and err."
+		print ""
+		print "| run | exit status |"
+		print "|---|---|"
+		for (i = 1; i <= nfailed; i++) printf "| %s | %s |\n", FAILED[i], fail_exit[FAILED[i]]
+	}
 	print ""
 	print "## Time and kernel activity"
 	print ""
@@ -318,6 +335,17 @@ END {
 	print "| workload | allocator | policy | wall s | wall noise | user s | sys s | minor faults | vol. cs | invol. cs | TLB shootdowns (system) |"
 	print "|---|---|---|---|---|---|---|---|---|---|---|"
 	rows("cpu")
+	if ("rss_mean_kb" in col) {
+		print ""
+		print "## Memory over time"
+		print ""
+		print "Mean of the RSS and VmPTE samples over each run (medians over the runs, with the ratio to the"
+		print "baseline): what the program held on average, where peak and final show two instants."
+		print ""
+		print "| workload | allocator | policy | mean RSS MiB | mean VmPTE kB |"
+		print "|---|---|---|---|---|"
+		rows("mean")
+	}
 	print ""
 	print "## What the library counted (library runs, medians)"
 	print ""

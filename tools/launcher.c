@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,12 @@
 #define MV_LIBDIR "/usr/local/lib"
 #endif
 #define LIB_NAME MV_LIB_NAME
+#ifndef MV_SRCDIR
+#define MV_SRCDIR ""
+#endif
+#ifndef MV_PKGLIBEXECDIR
+#define MV_PKGLIBEXECDIR "/usr/local/libexec/madvisor"
+#endif
 
 static void die(int status, const char *fmt, ...)
 {
@@ -88,6 +95,8 @@ static void usage(FILE *f)
 		"       madvisor config --print\n"
 		"       madvisor config --keys\n"
 		"       madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
+		"       madvisor bench [--allocators LIST] [--profiles LIST] [--conf K:V,...] [--reps N]\n"
+		"                      [--metric REGEX] [--out DIR] -- COMMAND [ARGS...]\n"
 		"\n"
 		"Run COMMAND with libmadvisor.so preloaded.\n"
 		"\n"
@@ -104,7 +113,10 @@ static void usage(FILE *f)
 		"  config --print          show the configuration the environment gives\n"
 		"  config --keys           the key reference as a markdown table\n"
 		"  replay TRACE            what profiles would do with a trace:PATH recording\n"
-		"  (`madvisor config --help` and `madvisor replay --help` list their options.)\n"
+		"  bench -- COMMAND        COMMAND without and with madvisor, per allocator and\n"
+		"                          profile: report.md, plots, CSV\n"
+		"  (`madvisor config --help`, `madvisor replay --help` and `madvisor bench --help`\n"
+		"  list their options.)\n"
 		"\n"
 		"Configuration keys (key:value):\n",
 		MV_LIBDIR, LIB_NAME);
@@ -274,6 +286,100 @@ static char *compose_preload(const char *lib, const char *old)
 	return out;
 }
 
+/* ---- bench ---------------------------------------------------------------- */
+
+/* The value of option NAME at argv[*i] (--NAME VALUE or --NAME=VALUE), or
+ * NULL; *i moves past a separate value. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+/* `madvisor bench`: bench/matrix with the user's command as its workload.
+ * The profiles and --conf keys are checked here with the library's parser
+ * (one line, exit 2); the matrix, bench/report and bench/monitor come from
+ * the build tree next to an uninstalled launcher, else from
+ * $MADVISOR_LIBEXEC_DIR, else from PKGLIBEXECDIR. */
+static int bench_cmd(int argc, char **argv)
+{
+	char *lib = mv_where_build_lib();
+	int build_tree = lib != NULL;
+	mv_where_source_profiles();
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *v;
+		struct mv_options scratch;
+		struct mv_config_error err;
+		if ((v = opt_value(argc, argv, &i, "--conf")) != NULL) {
+			mv_options_defaults(&scratch);
+			if (mv_config_apply_string(&scratch, v, MV_SRC_ENV, "--conf", &err) < 0)
+				config_fail(&err, 2);
+		} else if ((v = opt_value(argc, argv, &i, "--profiles")) != NULL) {
+			char *list = xstrdup(v), *save = NULL;
+			for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+				mv_options_defaults(&scratch);
+				if (mv_where_apply_profile(&scratch, p, &err) < 0)
+					config_fail(&err, 2);
+			}
+			free(list);
+		}
+	}
+
+	char *script;
+	const char *where, *where_arg;
+	if (build_tree) {
+		script = concat(MV_SRCDIR, "/bench/matrix");
+		where = "--builddir";
+		where_arg = mv_where_exe_dir();
+	} else {
+		const char *d = getenv("MADVISOR_LIBEXEC_DIR");
+		script = concat(d && d[0] ? d : MV_PKGLIBEXECDIR, "/matrix");
+		where = "--installed";
+		where_arg = NULL;
+	}
+	if (!is_regular(script))
+		die(2, "bench: %s: not found (madvisor is not fully installed)", script);
+	const char *env_lib = getenv("MADVISOR_LIB");
+	if (!lib && !(env_lib && env_lib[0]))
+		lib = xstrdup(MV_LIBDIR "/" LIB_NAME);
+
+	/* sh matrix --as NAME --profile-dir DIR (--builddir DIR | --installed) [--lib LIB] ARGS... */
+	char **av = calloc((size_t)argc + 12, sizeof(*av));
+	if (!av)
+		die(2, "out of memory");
+	int n = 0;
+	av[n++] = "sh";
+	av[n++] = script;
+	av[n++] = "--as";
+	av[n++] = "madvisor bench";
+	av[n++] = "--profile-dir";
+	av[n++] = (char *)mv_where_profile_dir();
+	av[n++] = (char *)where;
+	if (where_arg)
+		av[n++] = (char *)where_arg;
+	if (lib && !build_tree) {
+		av[n++] = "--lib";
+		av[n++] = lib;
+	}
+	for (int i = 1; i < argc; i++)
+		av[n++] = argv[i];
+	av[n] = NULL;
+	/* A shell that starts with SIGINT ignored (a background job) cannot trap
+	 * it: the matrix needs it to stop its runs. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	execv("/bin/sh", av);
+	die(2, "bench: /bin/sh: %s", strerror(errno));
+	return 2;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 enum { OPT_PROFILE = 256, OPT_CONF, OPT_STATS, OPT_JSON, OPT_LIB };
@@ -298,6 +404,8 @@ int main(int argc, char **argv)
 		return config_cmd(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "replay") == 0)
 		return mv_replay_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return bench_cmd(argc - 1, argv + 1);
 
 	/* '+': stop at the first non-option, which starts the command. */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {

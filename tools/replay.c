@@ -255,10 +255,15 @@ static void run(const struct mv_trace_rec *const *recs, long n, const struct mv_
 				res->held_series[res->nheld++] = mv_mc_bytes();
 			if (!(r->bits & MV_TR_FAILED)) {
 				uint64_t before = res->syscalls;
-				int alloc = (r->bits & MV_TR_ALLOC) && pol->active && r->kind == MV_MADVISE;
-				if (alloc)
-					advice_cost(pol, r, res);
-				policy_extra += alloc && res->syscalls - before > 1 ? res->syscalls - before - 1 : 0;
+				int mine = (r->bits & MV_TR_ALLOC) != 0;
+				struct mv_request q = { .kind = (enum mv_kind)r->kind, .advice = r->advice,
+							.addr = (void *)r->addr, .len = r->len,
+							.caller = (const void *)(uintptr_t)mine };
+				/* as madvise.callers says (mv_hot.advice: callers as above) */
+				int transformed = mv_advice_applies(&mv_hot.advice, &q);
+				if (transformed)
+					advice_cost(&mv_hot.advice, r, mine, res);
+				policy_extra += transformed && res->syscalls - before > 1 ? res->syscalls - before - 1 : 0;
 				res->syscalls = before;
 				/* The transforms are counted above; the strategy
 				 * sees the purge go to the kernel as one call. */

@@ -11,8 +11,7 @@
 #define MV_SRCDIR ""
 #endif
 
-/* Directory of this executable, freshly allocated, or NULL. */
-static char *exe_dir(void)
+char *mv_where_exe_dir(void)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -28,7 +27,7 @@ static char *exe_dir(void)
 
 char *mv_where_build_lib(void)
 {
-	char *dir = exe_dir();
+	char *dir = mv_where_exe_dir();
 	if (!dir)
 		return NULL;
 	size_t n = strlen(dir) + sizeof("/.libs/" MV_LIB_NAME);

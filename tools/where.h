@@ -13,6 +13,8 @@
 
 #define MV_LIB_NAME "libmadvisor.so"
 
+/* Directory of this executable, freshly allocated, or NULL. */
+char *mv_where_exe_dir(void);
 /* libmadvisor.so next to an uninstalled launcher, freshly allocated, or NULL. */
 char *mv_where_build_lib(void);
 /* An uninstalled command (libmadvisor.so next to it) takes the profiles of

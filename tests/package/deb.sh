@@ -60,6 +60,9 @@ done
 for conf in "$top"/configs/*.conf; do
 	check "the package holds the profile ${conf##*/}" has_file "/usr/share/madvisor/configs/${conf##*/}"
 done
+for f in matrix report monitor lib.sh report_tables.awk jsonflat.awk; do
+	check "the package holds madvisor bench's /usr/libexec/madvisor/$f" has_file "/usr/libexec/madvisor/$f"
+done
 check "no libtool .la file" sh -c '! grep -q "\.la$" "$1"' sh "$tmp/files"
 
 # ---- unpacked into a scratch root -------------------------------------------
@@ -96,6 +99,17 @@ if [ -f "$je" ]; then
 else
 	skip "$je not installed (scripts/setup.sh installs it)"
 fi
+
+# madvisor bench from the package: its matrix, monitor and report.
+PYOK='l = [str(i) * 3 for i in range(100000)]; del l; print("done items=%d" % 100000)'
+MADVISOR_LIBEXEC_DIR=$root/usr/libexec/madvisor MADVISOR_LIB=$root$lib "$M" bench --allocators glibc \
+	--profiles churn --reps 1 --counts items --out "$tmp/bench" -- python3 -c "$PYOK" >"$tmp/bench.out" 2>"$tmp/bench.err"
+check_eq "madvisor bench from the package runs python3 without and with the library: exit 0" 0 "$?"
+check "it wrote report.md with the baseline and churn rows" sh -c \
+	'grep -q "^| python3 | glibc | baseline | 1 |" "$1" && grep -q "^| python3 | glibc | churn | 1 |" "$1"' sh "$tmp/bench/report.md"
+check_eq "counts.csv: the program's count in both runs" "100000 100000" \
+	"$(awk -F, 'NR > 1 { printf "%s%s", (n++ ? " " : ""), $6 }' "$tmp/bench/counts.csv" 2>/dev/null)"
+[ -s "$tmp/bench/report.md" ] || diag "$(tail -n 5 "$tmp/bench.err")"
 
 if command -v man >/dev/null 2>&1; then
 	for page in man1/madvisor.1.gz man5/madvisor.conf.5.gz; do

@@ -69,10 +69,21 @@ offers_all "madvisor config - offers every option of config --help ($(echo $want
 got=$(complete_line madvisor replay -)
 want=$(opts "$("$MV_LAUNCHER" replay --help)")
 offers_all "madvisor replay - offers every option of replay --help ($(echo $want))" "$got" $want
+got=$(complete_line madvisor bench -)
+want=$(opts "$("$MV_LAUNCHER" bench --help)")
+offers_all "madvisor bench - offers every option of bench --help ($(echo $want))" "$got" $want
+got=$(complete_line madvisor bench --profiles "")
+offers_all "madvisor bench --profiles offers the profiles" "$got" $profiles
+got=$(complete_line madvisor bench --allocators glibc,je)
+check_eq "madvisor bench --allocators completes after a comma" "glibc,jemalloc" "$got"
+got=$(complete_line madvisor bench --reps 2 -- pyth)
+check "madvisor bench ... -- : the command" offers python3 "$got"
 got=$(complete_line madvisor replay t.trace --profile "")
 offers_all "madvisor replay --profile offers the profiles" "$got" $profiles
 got=$(complete_line madvisor con)
 offers_all "the first word offers the subcommand" "$got" config
+got=$(complete_line madvisor ben)
+offers_all "the first word offers bench" "$got" bench
 
 got=$(complete_line madvisor --profile churn --stats -- pyth)
 check "after --, the command: python3 offered" offers python3 "$got"
