@@ -2,6 +2,7 @@
 # fixed results directory (tests/data/bench-results) and its markdown rows are
 # checked; bench/monitor's exit status, time limit and exit-time sample; the
 # real-program workloads (sqlite3, gcc, python3) at tiny sizes, alone and in
-# a one-repetition matrix with its report.
-TESTS += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh
-EXTRA_DIST += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh tests/data/bench-results
+# a one-repetition matrix with its report; `madvisor bench` on a toy command.
+TESTS += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh tests/bench/benchcmd.sh
+EXTRA_DIST += tests/bench/report.sh tests/bench/monitor.sh tests/bench/real.sh tests/bench/benchcmd.sh \
+	tests/data/bench-results

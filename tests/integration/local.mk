@@ -43,7 +43,6 @@ ITEST_SH = \
 	tests/integration/slots.sh \
 	tests/integration/config.sh \
 	tests/integration/launcher.sh \
-	tests/integration/benchcmd.sh \
 	tests/integration/holes.sh
 TESTS += $(ITEST_SH)
 EXTRA_DIST += $(ITEST_SH)
