@@ -44,6 +44,7 @@ ITEST_SH = \
 	tests/integration/config.sh \
 	tests/integration/launcher.sh \
 	tests/integration/benchcmd.sh \
+	tests/integration/tune.sh \
 	tests/integration/holes.sh
 TESTS += $(ITEST_SH)
 EXTRA_DIST += $(ITEST_SH)
