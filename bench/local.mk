@@ -32,7 +32,7 @@ bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/worklo
 bench_workloads_fault_churn_LDADD = -lpthread
 bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workloads/wl.h
 bench_workloads_reserve_SOURCES = bench/workloads/reserve.c bench/workloads/wl.h
-EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges
+EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges bench/tuned
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/README.md bench/adaptive bench/service \
 	bench/ptmodel bench/ptreclaim bench/workloads/dicts.py bench/workloads/redis.sh \
