@@ -4,9 +4,10 @@ noinst_PROGRAMS += bench/workloads/churn bench/workloads/mmap_churn bench/worklo
 	bench/workloads/fault_contention bench/workloads/sparse_touch \
 	bench/workloads/pt_shrink
 # `madvisor bench` runs bench/matrix (which runs bench/monitor and bench/report)
-# on the user's command: installed into pkglibexecdir, with what they source.
+# on the user's command, `madvisor tune` bench/tune (which runs the madvisor
+# command's replay and bench): installed into pkglibexecdir, with what they source.
 pkglibexec_PROGRAMS = bench/monitor
-dist_pkglibexec_SCRIPTS = bench/matrix bench/report
+dist_pkglibexec_SCRIPTS = bench/matrix bench/report bench/tune
 benchlibdir = $(pkglibexecdir)
 dist_benchlib_DATA = bench/lib.sh bench/report_tables.awk bench/jsonflat.awk
 
@@ -31,7 +32,7 @@ bench_workloads_fault_churn_SOURCES = bench/workloads/fault_churn.c bench/worklo
 bench_workloads_fault_churn_LDADD = -lpthread
 bench_workloads_sparse_map_SOURCES = bench/workloads/sparse_map.c bench/workloads/wl.h
 bench_workloads_reserve_SOURCES = bench/workloads/reserve.c bench/workloads/wl.h
-EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges
+EXTRA_DIST += bench/munmap bench/reserve bench/alloc_ranges bench/tuned
 
 EXTRA_DIST += bench/run bench/overhead bench/setup bench/README.md bench/adaptive bench/service \
 	bench/ptmodel bench/ptreclaim bench/workloads/dicts.py bench/workloads/redis.sh \

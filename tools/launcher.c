@@ -97,6 +97,8 @@ static void usage(FILE *f)
 		"       madvisor replay TRACE [--profile NAME|FILE.conf|key:value,...]...\n"
 		"       madvisor bench [--allocators LIST] [--profiles LIST] [--conf K:V,...] [--reps N]\n"
 		"                      [--metric REGEX] [--out DIR] -- COMMAND [ARGS...]\n"
+		"       madvisor tune [--objective cpu|rss|balanced] [--budget-s S] [--reps N]\n"
+		"                     [--allocator NAME|PATH] [--out FILE] -- COMMAND [ARGS...]\n"
 		"\n"
 		"Run COMMAND with libmadvisor.so preloaded.\n"
 		"\n"
@@ -115,8 +117,10 @@ static void usage(FILE *f)
 		"  replay TRACE            what profiles would do with a trace:PATH recording\n"
 		"  bench -- COMMAND        COMMAND without and with madvisor, per allocator and\n"
 		"                          profile: report.md, plots, CSV\n"
-		"  (`madvisor config --help`, `madvisor replay --help` and `madvisor bench --help`\n"
-		"  list their options.)\n"
+		"  tune -- COMMAND         the configuration that suits COMMAND best: traced,\n"
+		"                          replayed, measured; writes it to a file\n"
+		"  (`madvisor config --help`, `madvisor replay --help`, `madvisor bench --help`\n"
+		"  and `madvisor tune --help` list their options.)\n"
 		"\n"
 		"Configuration keys (key:value):\n",
 		MV_LIBDIR, LIB_NAME);
@@ -303,6 +307,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
+static int run_script(const char *name, char *lib, int argc, char **argv);
+
 /* `madvisor bench`: bench/matrix with the user's command as its workload.
  * The profiles and --conf keys are checked here with the library's parser
  * (one line, exit 2); the matrix, bench/report and bench/monitor come from
@@ -311,7 +317,6 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 static int bench_cmd(int argc, char **argv)
 {
 	char *lib = mv_where_build_lib();
-	int build_tree = lib != NULL;
 	mv_where_source_profiles();
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *v;
@@ -332,52 +337,85 @@ static int bench_cmd(int argc, char **argv)
 		}
 	}
 
+	return run_script("matrix", lib, argc, argv);
+}
+
+/* Run the bench/ script NAME (matrix, tune) with the user's arguments:
+ * `sh SCRIPT --as "madvisor CMD" --profile-dir DIR (--builddir DIR |
+ * --installed) [--lib LIB] [--madvisor SELF] ARGS...`, from the source tree
+ * next to an uninstalled launcher (lib: its build tree's library), else from
+ * $MADVISOR_LIBEXEC_DIR, else from PKGLIBEXECDIR. */
+static int run_script(const char *name, char *lib, int argc, char **argv)
+{
+	int build_tree = lib != NULL;
 	char *script;
 	const char *where, *where_arg;
 	if (build_tree) {
-		script = concat(MV_SRCDIR, "/bench/matrix");
+		script = concat(MV_SRCDIR "/bench/", name);
 		where = "--builddir";
 		where_arg = mv_where_exe_dir();
 	} else {
 		const char *d = getenv("MADVISOR_LIBEXEC_DIR");
-		script = concat(d && d[0] ? d : MV_PKGLIBEXECDIR, "/matrix");
+		char *dir = concat(d && d[0] ? d : MV_PKGLIBEXECDIR, "/");
+		script = concat(dir, name);
+		free(dir);
 		where = "--installed";
 		where_arg = NULL;
 	}
 	if (!is_regular(script))
-		die(2, "bench: %s: not found (madvisor is not fully installed)", script);
+		die(2, "%s: %s: not found (madvisor is not fully installed)", argv[0], script);
 	const char *env_lib = getenv("MADVISOR_LIB");
 	if (!lib && !(env_lib && env_lib[0]))
 		lib = xstrdup(MV_LIBDIR "/" LIB_NAME);
+	char self[PATH_MAX];
+	ssize_t ns = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (ns <= 0)
+		die(2, "%s: cannot find the madvisor command itself: %s", argv[0], strerror(errno));
+	self[ns] = 0;
+	char *as = concat("madvisor ", argv[0]);
 
-	/* sh matrix --as NAME --profile-dir DIR (--builddir DIR | --installed) [--lib LIB] ARGS... */
-	char **av = calloc((size_t)argc + 12, sizeof(*av));
+	char **av = calloc((size_t)argc + 14, sizeof(*av));
 	if (!av)
 		die(2, "out of memory");
 	int n = 0;
 	av[n++] = "sh";
 	av[n++] = script;
 	av[n++] = "--as";
-	av[n++] = "madvisor bench";
+	av[n++] = as;
 	av[n++] = "--profile-dir";
 	av[n++] = (char *)mv_where_profile_dir();
-	av[n++] = (char *)where;
-	if (where_arg)
-		av[n++] = (char *)where_arg;
-	if (lib && !build_tree) {
-		av[n++] = "--lib";
-		av[n++] = lib;
+	if (strcmp(name, "tune") == 0) {
+		/* tune runs the other subcommands through this command */
+		av[n++] = "--madvisor";
+		av[n++] = self;
+	} else {
+		av[n++] = (char *)where;
+		if (where_arg)
+			av[n++] = (char *)where_arg;
+		if (lib && !build_tree) {
+			av[n++] = "--lib";
+			av[n++] = lib;
+		}
 	}
 	for (int i = 1; i < argc; i++)
 		av[n++] = argv[i];
 	av[n] = NULL;
 	/* A shell that starts with SIGINT ignored (a background job) cannot trap
-	 * it: the matrix needs it to stop its runs. */
+	 * it: the script needs it to stop its runs. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	execv("/bin/sh", av);
-	die(2, "bench: /bin/sh: %s", strerror(errno));
+	die(2, "%s: /bin/sh: %s", argv[0], strerror(errno));
 	return 2;
+}
+
+/* `madvisor tune`: bench/tune, which traces the command, replays the trace
+ * and measures the survivors with `madvisor bench` (through this command). */
+static int tune_cmd(int argc, char **argv)
+{
+	char *lib = mv_where_build_lib();
+	mv_where_source_profiles();
+	return run_script("tune", lib, argc, argv);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -406,6 +444,8 @@ int main(int argc, char **argv)
 		return mv_replay_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return bench_cmd(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "tune") == 0)
+		return tune_cmd(argc - 1, argv + 1);
 
 	/* '+': stop at the first non-option, which starts the command. */
 	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {

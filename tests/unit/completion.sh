@@ -1,9 +1,9 @@
 #!/bin/sh
 # completion.sh - the bash completion (completion/madvisor, as built) run in
 # bash with bash-completion loaded as an interactive shell has it: it offers
-# every option `madvisor --help` and each subcommand's --help list, every
-# profile, configuration keys after --conf (also after a comma), and the
-# command's own completion after the options.
+# every option `madvisor --help` and each subcommand's --help list (config,
+# replay, bench, tune), every profile, configuration keys after --conf (also
+# after a comma), and the command's own completion after the options.
 . "$top_srcdir/tests/lib.sh"
 COMP=$top_builddir/completion/madvisor
 [ -f "$COMP" ] || bail "$COMP not built"
@@ -78,6 +78,15 @@ got=$(complete_line madvisor bench --allocators glibc,je)
 check_eq "madvisor bench --allocators completes after a comma" "glibc,jemalloc" "$got"
 got=$(complete_line madvisor bench --reps 2 -- pyth)
 check "madvisor bench ... -- : the command" offers python3 "$got"
+got=$(complete_line madvisor tune -)
+want=$(opts "$("$MV_LAUNCHER" tune --help)")
+offers_all "madvisor tune - offers every option of tune --help ($(echo $want))" "$got" $want
+got=$(complete_line madvisor tune --objective "")
+offers_all "madvisor tune --objective offers the objectives" "$got" cpu rss balanced
+got=$(complete_line madvisor tune --budget-s 30 -- pyth)
+check "madvisor tune ... -- : the command" offers python3 "$got"
+got=$(complete_line madvisor tu)
+offers_all "the first word offers tune" "$got" tune
 got=$(complete_line madvisor replay t.trace --profile "")
 offers_all "madvisor replay --profile offers the profiles" "$got" $profiles
 got=$(complete_line madvisor con)

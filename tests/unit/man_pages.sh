@@ -63,7 +63,7 @@ check_eq "madvisor.conf(5) names every JSON field" "" "$(missing "$TMPD/conf.fla
 # Options: every --long and -s option each --help lists.
 # opts TEXT: the option names at the start of the help's option lines.
 opts() { printf '%s\n' "$1" | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\1\2/p' | tr -d ',' ; }
-for cmd in "" config replay bench; do
+for cmd in "" config replay bench tune; do
 	help=$("$MV_LAUNCHER" $cmd --help)
 	st=$?
 	check_eq "madvisor${cmd:+ $cmd} --help exits 0" 0 "$st"
