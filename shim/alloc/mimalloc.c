@@ -15,6 +15,8 @@
  * versions are not assumed to keep the number: the knob is refused there. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 #include "alloc/api.h"
 #include "core/options.h"
 
@@ -61,16 +63,35 @@ static int purge(void)
 	return 0;
 }
 
+/* CPU time of the program's own threads in steps of 20 ms: the process's
+ * less the calling thread's (madvisor's worker, which asks). A thread that
+ * allocates steps it within milliseconds; a quiet one polling a timer (a few
+ * microseconds a wake-up) moves it once in minutes. */
+#define CPU_STEP_MS 20u
+static uint64_t program_cpu_steps(void)
+{
+	struct timespec p, t;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p) != 0 || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+		return 0;
+	uint64_t pn = (uint64_t)p.tv_sec * 1000000000u + (uint64_t)p.tv_nsec;
+	uint64_t tn = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	return (pn > tn ? pn - tn : 0) / (CPU_STEP_MS * 1000000u);
+}
+
 /* Activity: mimalloc keeps no allocation count in release builds; its
  * committed memory and the process's page faults move as a program
- * allocates into new pages (reuse of pages it holds moves neither). */
+ * allocates into new pages, but reuse of pages it holds moves neither
+ * (a busy program looked idle). So the program's CPU time counts too: a
+ * program whose threads run is not idle; one whose threads sleep or only
+ * wake now and then is. */
 static int activity(uint64_t *fp)
 {
 	size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
 	if (!process_info)
 		return -1;
 	process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
-	*fp = mv_alloc_mix(mv_alloc_mix(mv_alloc_mix(0, commit), peak_commit), faults);
+	*fp = mv_alloc_mix(mv_alloc_mix(mv_alloc_mix(mv_alloc_mix(0, commit), peak_commit), faults),
+			   program_cpu_steps());
 	return 0;
 }
 

