@@ -332,7 +332,10 @@ static long on_mmap(const struct mv_request *q)
  * budget is spent) it and everything after it are unmapped in one call:
  * the kernel cuts at most where the program's own munmap would, plus the
  * boundary at that piece, which only shortens the VMA the pieces before it
- * lie in. Returns 1 with the result in *r when taken, else 0. */
+ * lie in; when the kernel refuses that call, the pieces before it are
+ * unmapped too and the call made again, so that nothing the program still
+ * believes mapped stays held for someone else. Returns 1 with the result in
+ * *r when taken, else 0. */
 #define MAX_PIECES 16
 /* A LIVE piece the registry would let be held for recycling (a sealed or
  * locked one is left to the kernel's whole-call answer). */
@@ -370,6 +373,16 @@ static int cache_put_pieces(uintptr_t a, size_t n, long *r)
 		mv_mc_resolve(lo[i], a + n);
 		mv_reg_forget(lo[i], a + n);
 		*r = plain(&rest);
+		if (mv_raw_failed(*r)) {
+			/* Refused (ENOMEM at the map count limit): the program takes
+			 * its munmap as failed and the whole range as mapped, so the
+			 * pieces held above must not be handed to anyone else. Unmap
+			 * them as the call asked and ask again: the cut at lo[i] is a
+			 * boundary now, so the rest needs no more than the program's
+			 * own call would have. */
+			mv_mc_resolve(a, lo[i]);
+			*r = plain(&rest);
+		}
 		break;
 	}
 	return 1;
