@@ -53,14 +53,14 @@ mv_run glibc MADVISOR_CONF="live_file:$TMPD/live/f-%p.json,live_interval_ms:100"
 pid=$!
 # Both "ready" lines, up to 60 s (a loaded machine, a sanitizer build); if
 # not, what each process of the program is doing.
-_t=$(($(date +%s) + 60))
-while [ "$(grep -c ready "$TMPD/out" 2>/dev/null)" -lt 2 ] && [ "$(date +%s)" -lt "$_t" ]; do sleep 0.02; done
+_until=$(($(date +%s) + 60))
+while [ "$(grep -c ready "$TMPD/out" 2>/dev/null)" -lt 2 ] && [ "$(date +%s)" -lt "$_until" ]; do sleep 0.02; done
 cpid=$(sed -n 's/^child pid //p' "$TMPD/out")
 if [ -z "$cpid" ]; then
 	diag "after 60 s the program printed: $(tr '\n' '|' <"$TMPD/out"), stderr: $(head -c 500 "$TMPD/err")"
 	for _p in $pid $(cat /proc/$pid/task/*/children 2>/dev/null); do
-		for _t in /proc/$_p/task/*; do
-			diag "process $_p thread ${_t##*/}: $(cat $_t/stat 2>/dev/null | cut -d' ' -f3) $(cat $_t/wchan 2>/dev/null) $(tr '\n' ' ' <$_t/syscall 2>/dev/null)"
+		for _task in /proc/$_p/task/*; do
+			diag "process $_p thread ${_task##*/}: $(cut -d' ' -f3 "$_task/stat" 2>/dev/null) $(cat "$_task/wchan" 2>/dev/null) $(tr '\n' ' ' <"$_task/syscall" 2>/dev/null)"
 		done
 	done
 fi

@@ -37,16 +37,19 @@ static long kernel_answer(enum mv_kind kind, size_t pages, long arg, int pkey, i
 	return r;
 }
 
+/* One range call of a table: its kind, argument, protection key, name. */
+struct range_call {
+	enum mv_kind kind;
+	long arg;
+	int pkey;
+	const char *name;
+};
+
 /* Every range call on a range just given up: what the kernel answers after a
  * real munmap (ENOMEM, or EINVAL where the call checks its arguments first). */
 static void on_cached_ranges(void)
 {
-	static const struct {
-		enum mv_kind kind;
-		long arg;
-		int pkey;
-		const char *name;
-	} calls[] = {
+	static const struct range_call calls[] = {
 		{ MV_MLOCK, 0, 0, "mlock" },
 		{ MV_MLOCK2, 0, 0, "mlock2" },
 		{ MV_MUNLOCK, 0, 0, "munlock" },
@@ -136,12 +139,7 @@ static void marks(void)
  * conservative mark. */
 static void refused(void)
 {
-	static const struct {
-		enum mv_kind kind;
-		long arg;
-		int pkey;
-		const char *name;
-	} calls[] = {
+	static const struct range_call calls[] = {
 		{ MV_MLOCK2, 0x100, 0, "mlock2 with an unknown flag" },
 		{ MV_PKEY_MPROTECT, PROT_READ, 1000, "pkey_mprotect with a key never allocated" },
 		{ MV_PKEY_MPROTECT, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP, 0,
